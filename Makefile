@@ -1,0 +1,65 @@
+# Fabrika: `make demo` serves the demo factory; `make test` runs the whole suite (SQLite, then PostgreSQL).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKLOADS ?=
+SCALE ?= 1.0
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.PHONY: demo test test-sqlite test-pg bench lint run worker install install-test sysdeps-test messages clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/activate
+	$(PY) -m pip install -q -c requirements.lock -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install -q -c requirements.lock -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed messages
+
+install-test: $(VENV)/.installed-test messages sysdeps-test
+
+messages: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d fabrika/locale -D django
+
+# Browser tests drive Debian's chromium; install it (and fonts) when missing.
+sysdeps-test:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: install
+	$(BIN)/fabrika migrate --no-input -v 0
+	$(BIN)/fabrika demo_load
+	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	$(BIN)/fabrika runserver --insecure --noreload $(HOST):$(PORT)
+
+run: install
+	$(BIN)/fabrika migrate --no-input -v 0
+	$(BIN)/gunicorn fabrika.wsgi --bind $(HOST):$(PORT) --workers 2
+
+worker: install
+	$(BIN)/fabrika run_worker
+
+test: install-test
+	$(PY) scripts/run_tests.py
+
+test-sqlite: install-test
+	$(PY) scripts/run_tests.py --sqlite-only
+
+lint: install-test
+	$(BIN)/ruff check fabrika tests bench scripts
+	$(BIN)/fabrika makemigrations --check --dry-run
+
+bench: install
+	$(PY) -m bench --workloads "$(WORKLOADS)" --scale "$(SCALE)"
+
+clean:
+	rm -rf $(VENV) var/test_*.sqlite3*

@@ -1,0 +1,1 @@
+"""Fabrika: one database for a manufacturer's CRM and ERP."""

@@ -1,0 +1,70 @@
+"""Gap-free document numbers per type and year, safe under concurrency.
+
+The counter row is locked (`select_for_update`; on SQLite the IMMEDIATE transaction serialises writers) and
+incremented inside the caller's transaction, so a rolled-back document gives its number back: no gaps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .errors import ValidationError
+from .models import NumberCounter, NumberSequence
+
+PLACEHOLDERS = {"prefix", "year", "yy", "month", "number"}
+
+
+def format_number(sequence: NumberSequence, *, value: int, on: dt.date) -> str:
+    number = str(value).zfill(sequence.padding)
+    return sequence.pattern.format(
+        prefix=sequence.prefix, year=f"{on.year:04d}", yy=f"{on.year % 100:02d}", month=f"{on.month:02d}", number=number
+    )
+
+
+def validate_pattern(pattern: str) -> None:
+    import string
+
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as error:
+        raise ValidationError({"pattern": [f"Malformed pattern: {error}"]})
+    unknown = names - PLACEHOLDERS
+    if unknown:
+        raise ValidationError({"pattern": [f"Unknown placeholder(s): {', '.join(sorted(unknown))}"]})
+    if "number" not in names:
+        raise ValidationError({"pattern": ["The pattern must contain {number}"]})
+
+
+def _sequence_for(document_type: str) -> NumberSequence:
+    sequence = NumberSequence.objects.filter(document_type=document_type).first()
+    if sequence is None:
+        prefix = "".join(part[:1] for part in document_type.split("_")).upper() or "N"
+        try:
+            with transaction.atomic():
+                sequence = NumberSequence.objects.create(document_type=document_type, name=document_type, prefix=prefix)
+        except IntegrityError:
+            sequence = NumberSequence.objects.get(document_type=document_type)
+    return sequence
+
+
+def next_number(document_type: str, *, on: dt.date | None = None) -> str:
+    """Take the next number for `document_type`. Must be called inside the transaction that saves the document."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("next_number must run inside the document's transaction")
+    on = on or timezone.localdate()
+    sequence = _sequence_for(document_type)
+    year = on.year if sequence.yearly_reset else 0
+    counter = NumberCounter.objects.select_for_update().filter(sequence=sequence, year=year).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                NumberCounter.objects.create(sequence=sequence, year=year, last_value=0)
+        except IntegrityError:
+            pass  # another transaction created it first; lock it below
+        counter = NumberCounter.objects.select_for_update().get(sequence=sequence, year=year)
+    counter.last_value += 1
+    counter.save(update_fields=["last_value"])
+    return format_number(sequence, value=counter.last_value, on=on)

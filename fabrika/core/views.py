@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import audit
+from .auth import LockedOut, login_attempt
+from .forms import LoginForm
+from .models.audit import AuditAction
+from .request_context import client_ip
+
+
+def login_view(request):
+    form = LoginForm(request.POST or None)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = login_attempt(
+                request, username=form.cleaned_data["username"], password=form.cleaned_data["password"], ip_address=client_ip(request)
+            )
+        except LockedOut as locked:
+            form.add_error(None, _("Too many failed attempts. Try again in %(minutes)d minute(s).") % {"minutes": max(1, locked.seconds_left // 60)})
+        else:
+            if user is None:
+                form.add_error(None, _("Wrong username or password."))
+            else:
+                login(request, user)
+                if user.language:
+                    request.session["_language"] = user.language
+                if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+                    next_url = ""
+                return redirect(next_url or "core:home")
+    return render(request, "core/login.html", {"form": form, "next": next_url})
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        audit.record(actor=request.user, action=AuditAction.LOGOUT, target=request.user)
+    logout(request)
+    return redirect("core:login")
+
+
+@login_required
+def home(request):
+    return render(request, "core/home.html", {})

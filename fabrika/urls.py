@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from fabrika.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("parties/", include("fabrika.parties.urls")),
+    path("", include("fabrika.core.urls")),
+]
