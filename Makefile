@@ -27,7 +27,7 @@ install: $(VENV)/.installed messages
 install-test: $(VENV)/.installed-test messages sysdeps-test
 
 messages: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d fabrika/locale -D django
+	$(BIN)/pybabel compile -d fabrika/locale -D django 2>&1 | grep -v "^compiling" || true
 
 # Browser tests drive Debian's chromium; install it (and fonts) when missing.
 sysdeps-test:

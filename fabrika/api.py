@@ -91,7 +91,16 @@ def _mount_routers() -> None:
     from fabrika.core.api import router as core_router
     from fabrika.parties.api import router as parties_router
 
+    from fabrika.core.api_access import router as access_router
+    from fabrika.core.api_custom_fields import router as custom_fields_router
+    from fabrika.core.api_events import router as events_router
+    from fabrika.core.api_imports import router as imports_router
+    from fabrika.core.api_statuses import router as statuses_router
+    from fabrika.core.api_ui import router as ui_router
+
     api.add_router("/core", core_router)
+    for router in (access_router, custom_fields_router, statuses_router, ui_router, events_router, imports_router):
+        api.add_router("/core", router)
     api.add_router("/parties", parties_router)
 
 

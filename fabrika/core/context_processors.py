@@ -1,20 +1,39 @@
 from __future__ import annotations
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-# Each app adds its entry here when it gets a UI: (label, url name, permission or None).
+# Main navigation: (label, url name, permission or None, section). Each app adds its entry when it gets a UI.
+# Entries whose URL does not exist yet are skipped.
 NAVIGATION = [
-    (_("Counterparties"), "parties:counterparty_list", "parties.view_counterparty"),
+    (_("Counterparties"), "parties:counterparty_list", "parties.view_counterparty", "main"),
+    (_("My reminders"), "core:reminders_mine", None, "main"),
+    (_("Import"), "core:import_start", None, "main"),
+    (_("Audit log"), "core:audit_log", "core.view_auditentry", "admin"),
+    (_("Users"), "core:user_list", "core.view_user", "admin"),
+    (_("Roles"), "core:role_list", "auth.view_group", "admin"),
+    (_("Departments"), "core:department_list", "core.view_department", "admin"),
+    (_("Company"), "core:company_settings", "core.change_companysettings", "admin"),
+    (_("Currencies"), "core:currency_list", "core.view_currency", "admin"),
+    (_("Numbering"), "core:numbering_list", "core.view_numbersequence", "admin"),
+    (_("Custom fields"), "core:custom_field_list", "core.view_customfielddefinition", "admin"),
+    (_("Statuses"), "core:status_definition_list", "core.view_statusdefinition", "admin"),
+    (_("Webhooks"), "core:webhook_list", "core.view_webhookendpoint", "admin"),
 ]
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
-    items = []
-    for label, url_name, permission in NAVIGATION:
-        if permission is None or user.has_perm(permission):
-            items.append({"label": label, "url": reverse(url_name), "active": request.path.startswith(reverse(url_name))})
-    return {"nav_items": items}
+        return {"nav_items": [], "admin_nav_items": []}
+    items, admin_items = [], []
+    for label, url_name, permission, section in NAVIGATION:
+        if permission is not None and not user.has_perm(permission):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        entry = {"label": label, "url": url, "active": request.path.startswith(url) and url != "/"}
+        (admin_items if section == "admin" else items).append(entry)
+    return {"nav_items": items, "admin_nav_items": admin_items}

@@ -1,11 +1,17 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import include, path, reverse_lazy
 
 from . import views
 
 app_name = "core"
 
 urlpatterns = [
+    path("", include("fabrika.core.urls_access")),
+    path("", include("fabrika.core.urls_custom_fields")),
+    path("", include("fabrika.core.urls_statuses")),
+    path("", include("fabrika.core.urls_ui")),
+    path("", include("fabrika.core.urls_events")),
+    path("", include("fabrika.core.urls_imports")),
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
