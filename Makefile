@@ -29,11 +29,19 @@ install-test: $(VENV)/.installed-test messages sysdeps-test
 messages: $(VENV)/.installed
 	$(BIN)/pybabel compile -d fabrika/locale -D django 2>&1 | grep -v "^compiling" || true
 
-# Browser tests drive Debian's chromium; install it (and fonts) when missing.
+# Browser tests drive Debian's chromium; the Russian-catalogue test extracts strings with GNU gettext
+# (makemessages runs xgettext, msgfmt checks the catalogue); backup tests on PostgreSQL run pg_dump/pg_restore
+# (Debian 12's postgresql-client is version 15, like the server). Install them when missing.
 sysdeps-test:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v xgettext >/dev/null 2>&1 && command -v msgfmt >/dev/null 2>&1 || { \
+	  echo "Installing GNU gettext for the translation tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+	@command -v pg_dump >/dev/null 2>&1 && command -v pg_restore >/dev/null 2>&1 || { \
+	  echo "Installing the PostgreSQL client programs for the backup tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
 
 demo: install
 	$(BIN)/fabrika migrate --no-input -v 0

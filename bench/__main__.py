@@ -24,6 +24,7 @@ def main() -> int:
     import django
 
     django.setup()
+    import bench.w2  # noqa: F401  (registers W2)
     from bench.workloads import WORKLOADS, run_workload
 
     wanted = [w.strip().upper() for w in options.workloads.split(",") if w.strip()] or list(WORKLOADS)

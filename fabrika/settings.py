@@ -46,11 +46,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.admin",
+    "ninja",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
     "fabrika.core",
     "fabrika.parties",
+    "fabrika.catalog",
+    "fabrika.inventory",
 ]
 
 MIDDLEWARE = [
@@ -162,3 +165,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FABRIKA_LOG_LEVEL", "WARNING")},
 }
+
+# Worker heartbeat older than this makes /healthz report "degraded".
+FABRIKA_WORKER_STALE_SECONDS = int(os.environ.get("FABRIKA_WORKER_STALE_SECONDS", "120"))
+# Hour (company time) the worker e-mails the reminder digest; empty turns it off (then cron `fabrika send_reminder_digest`).
+FABRIKA_REMINDER_DIGEST_HOUR = os.environ.get("FABRIKA_REMINDER_DIGEST_HOUR", "8") or None
+# Public address of the site, for links in e-mails, e.g. https://erp.example.com
+FABRIKA_BASE_URL = os.environ.get("FABRIKA_BASE_URL", "")

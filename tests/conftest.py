@@ -53,3 +53,13 @@ def web_client():
         return client
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_purge_allowed_for_test_flushes(django_db_setup, django_db_blocker):
+    """The audit triggers refuse DELETE; test teardown flushes tables, so allow purging in the test database only."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        if "core_audit_maintenance" in connection.introspection.table_names(cursor):
+            cursor.execute("UPDATE core_audit_maintenance SET purge_allowed = 1")

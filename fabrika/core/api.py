@@ -3,9 +3,9 @@ from __future__ import annotations
 from ninja import Router, Status
 
 from . import tokens
+from .models import AuditEntry
 from .pagination import Page, paginate
 from .permissions import require, user_scope
-from .models import AuditEntry
 from .schemas import AuditEntryOut, MeOut, TokenCreatedOut, TokenIn, TokenOut
 from .selectors_audit import audit_entries_for_user
 

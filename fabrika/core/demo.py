@@ -1,13 +1,34 @@
-"""The "Robokids" demo company: a small factory of educational robots and construction kits."""
+"""The "Robokids" demo company: a small factory of educational robots and construction kits, standard and custom.
+
+`fabrika demo_load` (and `make demo`) runs the loaders in order, in one transaction. Each loader takes the shared
+`DemoContext` (users, departments, roles and what earlier loaders made) and adds its app's part through that app's
+own services, so the demo data passes the same validation as data typed in by a user. A loader is idempotent: it
+creates what is missing and leaves what exists, so loading twice changes nothing.
+
+Later apps add their part as a function `load_<things>(context)` in `fabrika/<app>/demo.py` and append it to
+`LOADERS` in `fabrika/core/management/commands/demo_load.py` (after the loaders whose data it needs).
+
+The platform's own bootstrap (company settings, currencies, roles, departments, users) is written directly, as
+Django's `createsuperuser` does: it is the data every service needs before it can run (an actor to act as).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
+from django.contrib.auth.models import Group
 from django.db import transaction
 
+from .errors import DomainError
 from .models import CompanySettings, Currency, Department, ExchangeRate, User
+from .models.company import ValuationMethod
 from .roles import standard_roles_ensure
+
+COMPANY_NAME = "Robokids"
 
 
 @dataclass(frozen=True)
@@ -18,86 +39,249 @@ class DemoUser:
     last_name: str
     role: str
     department: str
+    position: str
     superuser: bool = False
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("admin", "admin-robokids", "Anna", "Admin", "Administrator", "Management", superuser=True),
-    DemoUser("director", "director-robokids", "Dmitry", "Orlov", "Director", "Management"),
-    DemoUser("headsales", "headsales-robokids", "Elena", "Sokolova", "Head of sales", "Sales"),
-    DemoUser("sales1", "sales1-robokids", "Ivan", "Petrov", "Sales manager", "Sales"),
-    DemoUser("sales2", "sales2-robokids", "Maria", "Kuznetsova", "Sales manager", "Sales"),
-    DemoUser("buyer", "buyer-robokids", "Oleg", "Smirnov", "Purchasing manager", "Supply"),
-    DemoUser("store", "store-robokids", "Sergey", "Volkov", "Storekeeper", "Warehouse"),
-    DemoUser("accountant", "accountant-robokids", "Olga", "Popova", "Accountant", "Finance"),
-    DemoUser("production", "production-robokids", "Pavel", "Lebedev", "Production manager", "Production"),
-    DemoUser("service", "service-robokids", "Nikolai", "Kozlov", "Service engineer", "Service"),
+    DemoUser("admin", "admin-robokids", "Anna", "Admin", "Administrator", "Management", "System administrator", superuser=True),
+    DemoUser("director", "director-robokids", "Dmitry", "Orlov", "Director", "Management", "Managing director"),
+    DemoUser("headsales", "headsales-robokids", "Elena", "Sokolova", "Head of sales", "Sales", "Head of sales"),
+    DemoUser("sales1", "sales1-robokids", "Ivan", "Petrov", "Sales manager", "Sales", "Sales manager, schools"),
+    DemoUser("sales2", "sales2-robokids", "Maria", "Kuznetsova", "Sales manager", "Sales", "Sales manager, dealers"),
+    DemoUser("buyer", "buyer-robokids", "Oleg", "Smirnov", "Purchasing manager", "Supply", "Purchasing manager"),
+    DemoUser("store", "store-robokids", "Sergey", "Volkov", "Storekeeper", "Warehouse", "Storekeeper"),
+    DemoUser("accountant", "accountant-robokids", "Olga", "Popova", "Accountant", "Finance", "Chief accountant"),
+    DemoUser("production", "production-robokids", "Pavel", "Lebedev", "Production manager", "Production", "Production manager"),
+    DemoUser("service", "service-robokids", "Nikolai", "Kozlov", "Service engineer", "Service", "Service engineer"),
 )
 
-DEMO_CLIENTS = (
-    ("School No. 57, Moscow", "7701234567", "sales1", True, False),
-    ("Robotics club Kvantorium", "7805123456", "sales1", True, False),
-    ("EduTech Distribution LLC", "7714567890", "sales2", True, False),
-    ("Lyceum 239, Saint Petersburg", "7825123450", "sales2", True, False),
-    ("Servo Motors Ltd", "5003012345", "buyer", False, True),
-    ("PCB Factory Rezonit", "7735123456", "buyer", False, True),
-    ("Plastic Parts Plant", "6658123456", "buyer", False, True),
+# Department name → parent name (None: the top of the tree) and the username of its head.
+DEMO_DEPARTMENTS: tuple[tuple[str, str | None, str | None], ...] = (
+    ("Management", None, "director"),
+    ("Sales", "Management", "headsales"),
+    ("Supply", "Management", "buyer"),
+    ("Warehouse", "Management", "store"),
+    ("Finance", "Management", "accountant"),
+    ("Production", "Management", "production"),
+    ("Service", "Management", "service"),
+)
+
+DEMO_CURRENCIES: tuple[tuple[str, str, str], ...] = (
+    ("RUB", "Russian rouble", "₽"),
+    ("EUR", "Euro", "€"),
+    ("USD", "US dollar", "$"),
+    ("CNY", "Chinese yuan", "¥"),
+)
+# Roubles per unit on the demo's reference dates.
+DEMO_RATES: tuple[tuple[str, dt.date, Decimal], ...] = (
+    ("EUR", dt.date(2026, 11, 2), Decimal("98.500000")),
+    ("USD", dt.date(2026, 11, 2), Decimal("91.200000")),
+    ("CNY", dt.date(2026, 11, 2), Decimal("12.600000")),
+    ("EUR", dt.date(2026, 11, 16), Decimal("99.100000")),
+    ("USD", dt.date(2026, 11, 16), Decimal("91.850000")),
+    ("CNY", dt.date(2026, 11, 16), Decimal("12.710000")),
 )
 
 
-def _valid_inn(base: str) -> str:
-    """Complete a 9-digit base into a 10-digit INN with the right check digit (demo data must pass validation)."""
-    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-    digits = [int(c) for c in base[:9]]
-    check = sum(w * d for w, d in zip(weights, digits, strict=True)) % 11 % 10
-    return base[:9] + str(check)
+@dataclass(frozen=True)
+class DemoParty:
+    name: str
+    responsible: str  # username
+    kind: str  # "client", "dealer" (a reseller: client and dealer), "supplier"
+    inn_base: str  # 9 digits (organisation) or 10 digits (individual); the check digit(s) are computed; "" for none
+    city: str
+    phone: str
+    email: str
+    notes: str
+    individual: bool = False
+
+
+DEMO_PARTIES: tuple[DemoParty, ...] = (
+    # Schools: kits for robotics lessons, bought once a year on tenders.
+    DemoParty("School No. 57, Moscow", "sales1", "client", "770123456", "Moscow", "+7 495 123-45-67",
+              "info@school57.example", "Robotics lessons in grades 5-9; buys starter kits every August."),
+    DemoParty("School No. 1535, Moscow", "sales1", "client", "770987654", "Moscow", "+7 499 322-11-00",
+              "office@school1535.example", "Engineering classes; interested in custom competition robots."),
+    DemoParty("Lyceum 239, Saint Petersburg", "sales2", "client", "782512345", "Saint Petersburg", "+7 812 555-12-34",
+              "lyceum239@spb-schools.example", "Physics and mathematics lyceum; two robotics teams."),
+    DemoParty("Gymnasium No. 1, Novosibirsk", "sales2", "client", "540612345", "Novosibirsk", "+7 383 210-45-67",
+              "gym1@nsk-edu.example", "Pilot of the advanced kit in 2026."),
+    DemoParty("Kazan IT Lyceum", "sales1", "client", "165512345", "Kazan", "+7 843 238-11-22",
+              "robotics@it-lyceum.example", "Boarding lyceum; buys spare parts quarterly."),
+    # Robotics clubs: small, frequent orders of kits and spare parts.
+    DemoParty("Robotics club Kvantorium, Yekaterinburg", "sales1", "client", "667012345", "Yekaterinburg",
+              "+7 343 371-22-33", "club@kvant-ekb.example", "Children's technopark; 12 groups."),
+    DemoParty("RoboSchool club, Samara", "sales2", "client", "631512345", "Samara", "+7 846 333-12-12",
+              "hello@roboschool-samara.example", "Franchise club; wants dealer terms next year."),
+    DemoParty("Young Engineers club, Tomsk", "sales2", "client", "701712345", "Tomsk", "+7 3822 52-11-22",
+              "engineers@tomsk-club.example", "University-run club for teenagers."),
+    DemoParty("Robolab children's centre, Perm", "sales1", "client", "590412345", "Perm", "+7 342 212-33-44",
+              "robolab@perm-kids.example", "Summer camps; orders peak in May."),
+    DemoParty("Alexey Morozov", "sales1", "client", "7728123456", "Moscow", "+7 916 123-45-67",
+              "a.morozov@mail.example", "Private robotics tutor, buys single kits.", individual=True),
+    # Distributors and dealers: resell the kits in their regions.
+    DemoParty("EduTech Distribution LLC", "sales2", "dealer", "771456789", "Moscow", "+7 495 640-12-12",
+              "orders@edutech-distribution.example", "Federal distributor to schools; 30-day payment terms."),
+    DemoParty("Siberian Educational Supply", "sales1", "dealer", "540512378", "Novosibirsk", "+7 383 299-10-10",
+              "sales@sib-edu-supply.example", "Distributor for Siberia and the Far East."),
+    DemoParty("RoboStore Krasnodar", "sales2", "dealer", "230812345", "Krasnodar", "+7 861 255-44-33",
+              "shop@robostore-krd.example", "Dealer with a shop and an online store."),
+    DemoParty("Volga Robotics", "sales1", "dealer", "526012345", "Nizhny Novgorod", "+7 831 433-55-66",
+              "info@volga-robotics.example", "Dealer for the Volga region."),
+    DemoParty("Ural Edu Partner", "sales2", "dealer", "745312345", "Chelyabinsk", "+7 351 265-10-20",
+              "partner@ural-edu.example", "Dealer; also runs teacher training."),
+    # Suppliers: motors, printed circuit boards, plastics, packaging.
+    DemoParty("Servo Motors Ltd", "buyer", "supplier", "500301234", "Balashikha", "+7 496 512-34-56",
+              "sales@servo-motors.example", "Servo and DC gear motors; lead time 3 weeks."),
+    DemoParty("Shenzhen Micro Motor Co.", "buyer", "supplier", "", "Shenzhen", "+86 755 2661 2345",
+              "export@szmicromotor.example", "Micro motors and encoders; payment in CNY, lead time 8 weeks."),
+    DemoParty("Rezonans PCB Factory", "buyer", "supplier", "773512345", "Zelenograd", "+7 499 735-10-10",
+              "pcb@rezonans.example", "Controller boards, 4-layer PCBs and SMT assembly."),
+    DemoParty("Voronezh Electronics Assembly", "buyer", "supplier", "366412345", "Voronezh", "+7 473 250-30-40",
+              "orders@vea.example", "Sensor boards; second source for PCBs."),
+    DemoParty("Plastic Parts Plant", "buyer", "supplier", "665812345", "Yekaterinburg", "+7 343 310-20-30",
+              "plastics@ppp-ural.example", "Injection-moulded housings and wheels (ABS, PC)."),
+    DemoParty("PolyCast Moulding", "buyer", "supplier", "631912345", "Samara", "+7 846 270-40-50",
+              "info@polycast.example", "Construction-kit beams and connectors."),
+    DemoParty("Kama Cardboard Packaging", "buyer", "supplier", "590212345", "Perm", "+7 342 206-70-80",
+              "boxes@kama-pack.example", "Printed kit boxes and foam inserts."),
+    DemoParty("PrintPack Labels", "buyer", "supplier", "165912345", "Kazan", "+7 843 567-80-90",
+              "labels@printpack.example", "Labels, manuals and stickers."),
+)
+
+
+def inn_with_check_digits(base: str) -> str:
+    """A valid Russian INN from its first digits: 9 for an organisation (10 digits), 10 for a person (12 digits)."""
+
+    def check(digits: str, weights: tuple[int, ...]) -> str:
+        return str(sum(weight * int(digit) for weight, digit in zip(weights, digits, strict=True)) % 11 % 10)
+
+    if len(base) == 9 and base.isdigit():
+        return base + check(base, (2, 4, 10, 3, 5, 9, 4, 6, 8))
+    if len(base) == 10 and base.isdigit():
+        base = base + check(base, (7, 2, 4, 10, 3, 5, 9, 4, 6, 8))
+        return base + check(base, (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8))
+    raise ValueError(f"An INN base has 9 digits (organisation) or 10 digits (person), not {base!r}")
+
+
+class DemoRefused(DomainError):
+    status = 409
+    code = "demo_refused"
+
+
+@dataclass
+class DemoContext:
+    """What the loaders share: each later loader finds the records earlier ones made."""
+
+    users: dict[str, User] = field(default_factory=dict)
+    departments: dict[str, Department] = field(default_factory=dict)
+    roles: dict[str, Group] = field(default_factory=dict)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)  # per app: name → record, for later loaders
+
+    @property
+    def admin(self) -> User:
+        return self.users["admin"]
+
+
+DemoLoader = Callable[[DemoContext], None]
+
+
+def _save_changed(instance: Any, values: dict[str, Any]) -> None:
+    """Set `values` and save only the fields that differ (a second load writes nothing)."""
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    for name in changed:
+        setattr(instance, name, values[name])
+    if instance._state.adding:
+        instance.save()
+    elif changed:
+        instance.save(update_fields=changed)
+
+
+def ensure_demo_database() -> None:
+    """Refuse to load the demo into a database that holds real users (it would reset the demo logins' passwords)."""
+    demo_names = {demo.username for demo in DEMO_USERS}
+    others = list(User.objects.exclude(username__in=demo_names).order_by("username").values_list("username", flat=True)[:5])
+    if others:
+        raise DemoRefused(
+            "This database already has users that are not part of the demo "
+            f"({', '.join(others)}): load the demo into its own database (e.g. another FABRIKA_VAR_DIR).",
+            usernames=others,
+        )
+
+
+def load_company(context: DemoContext) -> None:
+    company = CompanySettings.objects.filter(pk=1).first() or CompanySettings(pk=1)
+    _save_changed(company, {
+        "name": COMPANY_NAME, "base_currency": "RUB", "country": "RU", "time_zone": "Europe/Moscow",
+        "fiscal_year_start_month": 1, "default_valuation_method": ValuationMethod.FIFO,
+    })
+    for code, name, symbol in DEMO_CURRENCIES:
+        Currency.objects.get_or_create(code=code, defaults={"name": name, "symbol": symbol})
+    for code, date, rate in DEMO_RATES:
+        ExchangeRate.objects.get_or_create(currency=Currency.objects.get(code=code), date=date, defaults={"rate": rate})
+
+
+def load_people(context: DemoContext) -> None:
+    context.roles = standard_roles_ensure()
+    for name, parent, _head in DEMO_DEPARTMENTS:
+        context.departments[name], _ = Department.objects.get_or_create(
+            name=name, parent=context.departments[parent] if parent else None
+        )
+    for demo in DEMO_USERS:
+        user = User.objects.filter(username=demo.username).first() or User(username=demo.username)
+        _save_changed(user, {
+            "first_name": demo.first_name, "last_name": demo.last_name, "email": f"{demo.username}@robokids.example",
+            "department": context.departments[demo.department], "position": demo.position, "is_active": True,
+            "is_superuser": demo.superuser, "is_staff": demo.superuser,
+        })
+        if not user.check_password(demo.password):
+            user.set_password(demo.password)
+            user.save(update_fields=["password"])
+        if set(user.groups.values_list("pk", flat=True)) != {context.roles[demo.role].pk}:
+            user.groups.set([context.roles[demo.role]])
+        context.users[demo.username] = user
+    for name, _parent, head in DEMO_DEPARTMENTS:
+        if head:
+            _save_changed(context.departments[name], {"head": context.users[head]})
+
+
+def load_counterparties(context: DemoContext) -> None:
+    from fabrika.parties.models import Counterparty, PartyKind
+    from fabrika.parties.services import counterparty_create
+
+    existing = set(Counterparty.objects.filter(name__in=[party.name for party in DEMO_PARTIES]).values_list("name", flat=True))
+    for party in DEMO_PARTIES:
+        if party.name in existing:
+            continue
+        owner = context.users[party.responsible]
+        counterparty_create(actor=owner, data={
+            "kind": PartyKind.INDIVIDUAL if party.individual else PartyKind.ORGANISATION,
+            "name": party.name,
+            "is_client": party.kind in ("client", "dealer"),
+            "is_dealer": party.kind == "dealer",
+            "is_supplier": party.kind == "supplier",
+            "tax_id": inn_with_check_digits(party.inn_base) if party.inn_base else "",
+            "city": party.city,
+            "phone": party.phone,
+            "email": party.email,
+            "notes": party.notes,
+            "responsible": owner,
+        })
+    context.records["counterparties"] = {
+        counterparty.name: counterparty
+        for counterparty in Counterparty.objects.filter(name__in=[party.name for party in DEMO_PARTIES])
+    }
+
+
+CORE_LOADERS: tuple[DemoLoader, ...] = (load_company, load_people, load_counterparties)
 
 
 @transaction.atomic
-def demo_load() -> list[DemoUser]:
-    from fabrika.parties.models import Counterparty
-    from fabrika.parties.services import counterparty_create
-
-    company, _ = CompanySettings.objects.get_or_create(pk=1)
-    company.name = "Robokids"
-    company.base_currency = "RUB"
-    company.country = "RU"
-    company.time_zone = "Europe/Moscow"
-    company.save()
-    for code, name, symbol in (("RUB", "Russian rouble", "₽"), ("EUR", "Euro", "€"), ("USD", "US dollar", "$"), ("CNY", "Yuan", "¥")):
-        Currency.objects.get_or_create(code=code, defaults={"name": name, "symbol": symbol})
-    import datetime as dt
-    from decimal import Decimal
-
-    for code, rate in (("EUR", Decimal("98.500000")), ("USD", Decimal("91.200000")), ("CNY", Decimal("12.600000"))):
-        ExchangeRate.objects.get_or_create(currency=Currency.objects.get(code=code), date=dt.date(2026, 11, 2), defaults={"rate": rate})
-    roles = standard_roles_ensure()
-    management, _ = Department.objects.get_or_create(name="Management", parent=None)
-    departments = {"Management": management}
-    for name in ("Sales", "Supply", "Warehouse", "Finance", "Production", "Service"):
-        departments[name], _ = Department.objects.get_or_create(name=name, parent=management)
-    users: dict[str, User] = {}
-    for demo in DEMO_USERS:
-        user = User.objects.filter(username=demo.username).first()
-        if user is None:
-            user = User(username=demo.username)
-        user.first_name, user.last_name = demo.first_name, demo.last_name
-        user.email = f"{demo.username}@robokids.example"
-        user.department = departments[demo.department]
-        user.is_superuser = user.is_staff = demo.superuser
-        user.set_password(demo.password)
-        user.save()
-        user.groups.set([roles[demo.role]])
-        users[demo.username] = user
-    departments["Sales"].head = users["headsales"]
-    departments["Sales"].save()
-    management.head = users["director"]
-    management.save()
-    for name, inn_base, owner, is_client, is_supplier in DEMO_CLIENTS:
-        if not Counterparty.objects.filter(name=name).exists():
-            counterparty_create(
-                actor=users[owner],
-                data={"name": name, "tax_id": _valid_inn(inn_base), "is_client": is_client, "is_supplier": is_supplier,
-                      "responsible": users[owner], "email": "", "city": "Moscow"},
-            )
-    return list(DEMO_USERS)
+def demo_load(*, loaders: Sequence[DemoLoader] = CORE_LOADERS) -> DemoContext:
+    """Load (or complete) the Robokids demo; returns the context with the demo users. All or nothing."""
+    ensure_demo_database()
+    context = DemoContext()
+    for loader in loaders:
+        loader(context)
+    return context

@@ -1,24 +1,53 @@
-"""Domain events: services call `record_event` inside their transaction; a task delivers them after commit."""
+"""Domain events: services call `record_event` inside their transaction; a task delivers them after commit.
+
+The event row commits or rolls back with the change it describes (transactional outbox), so a rolled-back change
+never sends anything. When the transaction commits, one `dispatch_outbox_task` is enqueued (one per transaction,
+however many events it recorded); the worker loop (`run_worker`) also dispatches on every pass, so an event whose
+task was lost is still delivered. Delivery itself: fabrika/core/outbox.py.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import models, transaction
 
 from .models import OutboxEvent
 
+logger = logging.getLogger(__name__)
+
 
 def aggregate_name(target: models.Model) -> str:
     return f"{target._meta.app_label}.{target._meta.model_name}"
 
 
+def _enqueue_dispatch() -> None:
+    from .tasks import dispatch_outbox_task
+
+    dispatch_outbox_task.enqueue()
+
+
+def dispatch_after_commit() -> None:
+    """Enqueue one outbox dispatch when the current transaction commits (nothing if it rolls back)."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _enqueue_dispatch()
+        return
+    if any(callback is _enqueue_dispatch for _savepoints, callback, _robust in connection.run_on_commit):
+        return
+    # robust: a queue that cannot take the task must not fail the committed change; the worker loop catches up.
+    transaction.on_commit(_enqueue_dispatch, robust=True)
+
+
 def record_event(event_type: str, *, target: models.Model | None = None, payload: dict[str, Any] | None = None) -> OutboxEvent:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the transaction of the change it describes")
-    return OutboxEvent.objects.create(
+    event = OutboxEvent.objects.create(
         event_type=event_type,
         aggregate=aggregate_name(target) if target is not None else "",
         aggregate_id=str(target.pk) if target is not None else "",
         payload=payload or {},
     )
+    dispatch_after_commit()
+    return event

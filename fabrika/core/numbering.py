@@ -7,6 +7,7 @@ incremented inside the caller's transaction, so a rolled-back document gives its
 from __future__ import annotations
 
 import datetime as dt
+import string
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,17 +26,37 @@ def format_number(sequence: NumberSequence, *, value: int, on: dt.date) -> str:
 
 
 def validate_pattern(pattern: str) -> None:
-    import string
-
+    """Raise ValidationError({"pattern": [...]}) unless `pattern` formats with our placeholders and has {number}."""
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
     except ValueError as error:
         raise ValidationError({"pattern": [f"Malformed pattern: {error}"]})
+    if "" in names:
+        raise ValidationError({"pattern": ["Empty braces {} are not allowed: name a placeholder, e.g. {number}"]})
     unknown = names - PLACEHOLDERS
     if unknown:
         raise ValidationError({"pattern": [f"Unknown placeholder(s): {', '.join(sorted(unknown))}"]})
     if "number" not in names:
         raise ValidationError({"pattern": ["The pattern must contain {number}"]})
+    try:
+        pattern.format(prefix="P", year="2026", yy="26", month="01", number="00001")
+    except (ValueError, KeyError, IndexError, AttributeError) as error:
+        raise ValidationError({"pattern": [f"Malformed pattern: {error}"]})
+
+
+def pattern_has_year(pattern: str) -> bool:
+    try:
+        return any(name in {"year", "yy"} for _, name, _, _ in string.Formatter().parse(pattern))
+    except ValueError:
+        return False
+
+
+def preview_next(sequence: NumberSequence, *, on: dt.date | None = None) -> str:
+    """The number the next document of this type would get on `on`, without taking it."""
+    on = on or timezone.localdate()
+    year = on.year if sequence.yearly_reset else 0
+    last = NumberCounter.objects.filter(sequence=sequence, year=year).values_list("last_value", flat=True).first() or 0
+    return format_number(sequence, value=last + 1, on=on)
 
 
 def _sequence_for(document_type: str) -> NumberSequence:

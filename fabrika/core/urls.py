@@ -17,7 +17,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(template_name="core/form_page.html", success_url=reverse_lazy("core:password_change_done")),
+        views.PasswordChangeView.as_view(template_name="core/form_page.html", success_url=reverse_lazy("core:password_change_done")),
         name="password_change",
     ),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(template_name="core/message.html"), name="password_change_done"),
@@ -34,7 +34,7 @@ urlpatterns = [
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(template_name="core/message.html"), name="password_reset_done"),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(template_name="core/form_page.html", success_url=reverse_lazy("core:password_reset_complete")),
+        views.PasswordResetConfirmView.as_view(template_name="core/access/password_reset_confirm.html", success_url=reverse_lazy("core:password_reset_complete")),
         name="password_reset_confirm",
     ),
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(template_name="core/message.html"), name="password_reset_complete"),

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .ui import views
+
+urlpatterns = [
+    path("search/", views.search, name="search"),
+    path("ui/saved-views/", views.saved_view_save, name="saved_view_save"),
+    path("ui/saved-views/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
+]

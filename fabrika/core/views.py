@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -23,7 +25,7 @@ def login_view(request):
                 request, username=form.cleaned_data["username"], password=form.cleaned_data["password"], ip_address=client_ip(request)
             )
         except LockedOut as locked:
-            form.add_error(None, _("Too many failed attempts. Try again in %(minutes)d minute(s).") % {"minutes": max(1, locked.seconds_left // 60)})
+            form.add_error(None, _("Too many failed attempts. Try again in %(minutes)d minute(s).") % {"minutes": locked.minutes})
         else:
             if user is None:
                 form.add_error(None, _("Wrong username or password."))
@@ -48,3 +50,23 @@ def logout_view(request):
 @login_required
 def home(request):
     return render(request, "core/home.html", {})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, audited (the password itself is never written to the log)."""
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            audit.record(actor=self.request.user, action=AuditAction.UPDATE, target=self.request.user, message="Password changed")
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's set-a-new-password step of the e-mailed reset link, audited."""
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            audit.record(actor=self.user, action=AuditAction.UPDATE, target=self.user, message="Password reset by e-mail link")
+        return response

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from ninja import Router, Status
 
+from fabrika.core.idempotency import idempotent
 from fabrika.core.pagination import Page, paginate
 from fabrika.core.permissions import require
 
@@ -34,6 +35,7 @@ def counterparty_detail(request, counterparty_id: int):
 
 
 @router.post("/counterparties", response={201: CounterpartyOut})
+@idempotent
 def counterparty_create(request, payload: CounterpartyIn):
     require(request.user, Counterparty, "add")
     data = _data(payload, partial=False)

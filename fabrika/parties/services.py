@@ -7,10 +7,11 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from fabrika.core import audit, events
 from fabrika.core.custom_fields import clean_custom_values
-from fabrika.core.errors import ValidationError
+from fabrika.core.errors import Conflict, ValidationError
 from fabrika.core.models import User
 from fabrika.core.models.audit import AuditAction
 from fabrika.core.selectors import company_settings
@@ -78,6 +79,11 @@ def _clean(data: dict[str, Any], *, existing: Counterparty | None) -> dict[str, 
     return cleaned
 
 
+def counterparty_validate(*, data: dict[str, Any], existing: Counterparty | None = None) -> dict[str, Any]:
+    """Run the same checks as create/update without saving: the cleaned values, or ValidationError by field."""
+    return _clean(data, existing=existing)
+
+
 @transaction.atomic
 def counterparty_create(*, actor: User, data: dict[str, Any]) -> Counterparty:
     data = {"responsible": actor, **data}
@@ -108,4 +114,46 @@ def counterparty_delete(*, actor: User, counterparty_id: int) -> None:
     counterparty = Counterparty.objects.select_for_update().get(pk=counterparty_id)
     audit.record(actor=actor, action=AuditAction.DELETE, target=counterparty, changes=audit.snapshot(counterparty))
     events.record_event("record.deleted", target=counterparty, payload={"id": counterparty.pk, "name": counterparty.name})
-    counterparty.delete()
+    try:
+        counterparty.delete()
+    except ProtectedError:
+        raise Conflict(
+            f"{counterparty.name} is used by other records and cannot be deleted: deactivate it instead",
+            code="counterparty_in_use",
+            counterparty_id=counterparty.pk,
+        )
+
+
+def _bulk_update(*, actor: User, counterparty_ids: list[int], values: dict[str, Any]) -> int:
+    """Set `values` on each counterparty (locked in id order), with an audit row and an event per changed record."""
+    changed = 0
+    rows = Counterparty.objects.select_related("responsible").select_for_update(of=("self",))
+    for counterparty in rows.filter(pk__in=counterparty_ids).order_by("pk"):
+        before = audit.snapshot(counterparty)
+        for field, value in values.items():
+            setattr(counterparty, field, value)
+        changes = audit.diff(before, audit.snapshot(counterparty))
+        if not changes:
+            continue
+        counterparty.save(update_fields=[*values, "updated_at"])
+        audit.record(actor=actor, action=AuditAction.UPDATE, target=counterparty, changes=changes)
+        events.record_event("record.changed", target=counterparty, payload={"id": counterparty.pk, "changes": changes})
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def counterparty_bulk_set_responsible(*, actor: User, counterparty_ids: list[int], responsible_id: int | str) -> int:
+    """Make one active user responsible for every listed counterparty; returns how many changed."""
+    responsible = None
+    if str(responsible_id).isdigit():
+        responsible = User.objects.filter(pk=int(responsible_id), is_active=True).first()
+    if responsible is None:
+        raise ValidationError({"responsible": ["Choose an active user as responsible"]})
+    return _bulk_update(actor=actor, counterparty_ids=counterparty_ids, values={"responsible": responsible})
+
+
+@transaction.atomic
+def counterparty_bulk_set_active(*, actor: User, counterparty_ids: list[int], is_active: bool) -> int:
+    """Deactivate (archive) or reactivate every listed counterparty; returns how many changed."""
+    return _bulk_update(actor=actor, counterparty_ids=counterparty_ids, values={"is_active": bool(is_active)})

@@ -40,3 +40,28 @@ def test_scope_hides_other_managers_records(make_user, api_client):
 def test_unauthenticated_is_401(db, client):
     response = client.get("/api/v1/parties/counterparties")
     assert response.status_code == 401
+
+
+def test_create_with_idempotency_key_is_safe_to_retry(make_user, api_client):
+    # given a create sent twice with the same key (a client retrying after a timeout)
+    client = api_client(make_user())
+    body = json.dumps({"name": "Retry Ltd", "is_client": True})
+    first = client.post("/api/v1/parties/counterparties", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="c0ffee")
+    second = client.post("/api/v1/parties/counterparties", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="c0ffee")
+    # then one counterparty, and the retry got the same answer
+    assert first.status_code == second.status_code == 201
+    assert second.json()["id"] == first.json()["id"]
+    assert second["Idempotency-Replayed"] == "true"
+    assert Counterparty.objects.count() == 1
+
+
+def test_list_pages_follow_next_cursor(make_user, api_client):
+    user = make_user()
+    for name in ("C", "A", "B"):
+        counterparty_create(actor=user, data={"name": name})
+    client = api_client(user)
+    first = client.get("/api/v1/parties/counterparties?limit=2").json()
+    second = client.get(f"/api/v1/parties/counterparties?limit=2&cursor={first['next_cursor']}").json()
+    assert [item["name"] for item in first["items"]] == ["A", "B"]
+    assert [item["name"] for item in second["items"]] == ["C"]
+    assert (first["count"], second["next_cursor"]) == (3, None)

@@ -37,3 +37,6 @@ class NumberCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sequence", "year"], name="number_counter_unique_year")]
+
+    def __str__(self) -> str:
+        return f"{self.sequence_id}/{self.year}: {self.last_value}"

@@ -1,0 +1,103 @@
+"""The OpenAPI schema is a tested artefact: valid, complete for counterparties, problems declared, and snapshotted.
+
+When you change the API on purpose, regenerate the snapshot and review the diff:
+    FABRIKA_UPDATE_API_SNAPSHOT=1 python -m pytest tests/core/api/test_openapi.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+SNAPSHOT = Path(__file__).with_name("openapi_operations.json")
+
+
+@pytest.fixture
+def schema(db, client) -> dict:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def _operations(schema: dict) -> list[str]:
+    return sorted(
+        f"{method.upper()} {path} {operation['operationId']}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    )
+
+
+def test_schema_is_openapi_3_with_counterparty_paths_and_schemas(schema):
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Fabrika API"
+    counterparties = schema["paths"]["/api/v1/parties/counterparties"]
+    detail = schema["paths"]["/api/v1/parties/counterparties/{counterparty_id}"]
+    assert sorted(counterparties) == ["get", "post"]
+    assert sorted(detail) == ["delete", "get", "patch"]
+    assert counterparties["post"]["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CounterpartyIn"}
+    assert counterparties["post"]["responses"]["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CounterpartyOut"}
+    components = schema["components"]["schemas"]
+    assert components["CounterpartyIn"]["required"] == ["name"]
+    assert {"id", "name", "tax_id", "responsible_id", "custom"} <= set(components["CounterpartyOut"]["properties"])
+    assert {"TokenAuth", "TokenHeaderAuth", "SessionAuth"} <= set(schema["components"]["securitySchemes"])
+
+
+def test_every_operation_declares_problem_responses(schema):
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert schema["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for code in ("401", "403", "422", "default"):
+                assert responses[code]["content"] == problem, (method, path, code)
+            if "{" in path:
+                assert responses["404"]["content"] == problem, (method, path)
+
+
+def test_create_endpoints_document_the_idempotency_key(schema):
+    create = schema["paths"]["/api/v1/parties/counterparties"]["post"]
+    assert {"in": "header", "name": "Idempotency-Key"}.items() <= create["parameters"][0].items()
+    assert create["responses"]["409"]["content"]["application/problem+json"]
+    assert "parameters" not in schema["paths"]["/api/v1/parties/counterparties/{counterparty_id}"]["patch"] or all(
+        parameter["name"] != "Idempotency-Key"
+        for parameter in schema["paths"]["/api/v1/parties/counterparties/{counterparty_id}"]["patch"]["parameters"]
+    )
+
+
+def test_operation_ids_are_unique(schema):
+    ids = [operation["operationId"] for operations in schema["paths"].values() for operation in operations.values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_operations_match_the_snapshot(schema):
+    operations = _operations(schema)
+    if os.environ.get("FABRIKA_UPDATE_API_SNAPSHOT") == "1":
+        SNAPSHOT.write_text(json.dumps(operations, indent=1, ensure_ascii=False) + "\n")
+    expected = json.loads(SNAPSHOT.read_text())
+    added = sorted(set(operations) - set(expected))
+    removed = sorted(set(expected) - set(operations))
+    assert (added, removed) == ([], []), "The API changed: if on purpose, regenerate the snapshot (see module docstring)"
+
+
+def test_docs_page_renders(db, client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert b"/api/v1/openapi.json" in response.content
+    assert b"swagger-ui" in response.content
+
+
+@pytest.mark.xfail(
+    "ninja" not in settings.INSTALLED_APPS,
+    reason="django-ninja serves its bundled Swagger UI only when 'ninja' is in INSTALLED_APPS; otherwise it uses a CDN",
+    strict=True,
+)
+def test_docs_page_works_offline(db, client):
+    # the page must not need the internet: Swagger UI comes from our own static files
+    content = client.get("/api/v1/docs").content.decode()
+    assert "cdn.jsdelivr.net" not in content
+    assert "/static/ninja/swagger-ui-bundle.js" in content
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
