@@ -259,6 +259,13 @@ def _mount_routers() -> None:
         api.add_router("/core", router)
     api.add_router("/parties", parties_router)
 
+    from fabrika.crm.api_activities import router as crm_activities_router
+    from fabrika.crm.api_leads import router as crm_leads_router
+    from fabrika.crm.api_pipelines import router as crm_pipelines_router
+
+    for router in (crm_pipelines_router, crm_leads_router, crm_activities_router):
+        api.add_router("/crm", router)
+
     from fabrika.catalog.api import router as catalog_router
     from fabrika.inventory.api import router as inventory_router
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "fabrika.core",
     "fabrika.parties",
+    "fabrika.crm",
     "fabrika.catalog",
     "fabrika.inventory",
 ]

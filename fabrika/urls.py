@@ -8,5 +8,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("parties/", include("fabrika.parties.urls")),
+    path("crm/", include("fabrika.crm.urls")),
+    path("catalog/", include("fabrika.catalog.urls")),
+    path("inventory/", include("fabrika.inventory.urls")),
     path("", include("fabrika.core.urls")),
 ]

@@ -7,6 +7,13 @@ from django.utils.translation import gettext_lazy as _
 # Entries whose URL does not exist yet are skipped.
 NAVIGATION = [
     (_("Counterparties"), "parties:counterparty_list", "parties.view_counterparty", "main"),
+    (_("Leads"), "crm:lead_list", "crm.view_lead", "main"),
+    (_("Deals"), "crm:deal_list", "crm.view_deal", "main"),
+    (_("Tasks"), "crm:task_list", "crm.view_activity", "main"),
+    (_("Calendar"), "crm:calendar", "crm.view_activity", "main"),
+    (_("Products"), "catalog:product_list", "catalog.view_product", "main"),
+    (_("Stock documents"), "inventory:document_list", "inventory.view_stockdocument", "main"),
+    (_("Stock reports"), "inventory:report_index", "inventory.view_stockmove", "main"),
     (_("My reminders"), "core:reminders_mine", None, "main"),
     (_("Import"), "core:import_start", None, "main"),
     (_("Audit log"), "core:audit_log", "core.view_auditentry", "admin"),
@@ -18,6 +25,9 @@ NAVIGATION = [
     (_("Numbering"), "core:numbering_list", "core.view_numbersequence", "admin"),
     (_("Custom fields"), "core:custom_field_list", "core.view_customfielddefinition", "admin"),
     (_("Statuses"), "core:status_definition_list", "core.view_statusdefinition", "admin"),
+    (_("Pipelines"), "crm:pipeline_list", "crm.view_pipeline", "admin"),
+    (_("Warehouses"), "inventory:warehouse_list", "inventory.view_warehouse", "admin"),
+    (_("Print templates"), "core:print_template_list", "core.view_printtemplate", "admin"),
     (_("Webhooks"), "core:webhook_list", "core.view_webhookendpoint", "admin"),
 ]
 

@@ -1,10 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from fabrika.core.demo import CORE_LOADERS, DEMO_USERS, DemoRefused, demo_load
+from fabrika.crm.demo import load_crm
+from fabrika.inventory.demo import load_catalog_and_stock
 
 # Each app's part of the demo, in order: a later loader may use what earlier ones made (DemoContext.records).
 # A new app adds `load_<things>(context)` in fabrika/<app>/demo.py and appends it here.
-LOADERS = (*CORE_LOADERS,)
+LOADERS = (*CORE_LOADERS, load_catalog_and_stock, load_crm)
 
 
 class Command(BaseCommand):

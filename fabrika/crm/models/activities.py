@@ -1,0 +1,3 @@
+"""CRM activities models."""
+
+__all__: list[str] = []

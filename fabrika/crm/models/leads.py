@@ -1,0 +1,3 @@
+"""CRM leads models."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""CRM pipelines models."""
+
+__all__: list[str] = []
