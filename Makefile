@@ -9,7 +9,7 @@ WORKLOADS ?=
 SCALE ?= 1.0
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: demo test test-sqlite test-pg bench lint run worker install install-test sysdeps-test messages clean
+.PHONY: demo test test-sqlite test-pg bench lint run worker install install-test sysdeps sysdeps-test messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,18 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install -q -c requirements.lock -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed messages
+install: $(VENV)/.installed messages sysdeps
 
-install-test: $(VENV)/.installed-test messages sysdeps-test
+install-test: $(VENV)/.installed-test messages sysdeps sysdeps-test
 
 messages: $(VENV)/.installed
 	$(BIN)/pybabel compile -d fabrika/locale -D django 2>&1 | grep -v "^compiling" || true
+
+# Printed forms are rendered to PDF by WeasyPrint, which needs Pango and a font with Cyrillic (DejaVu).
+sysdeps:
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi dejavu; } || { \
+	  echo "Installing Pango and the DejaVu fonts for printed forms (PDF)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-dejavu-core >/dev/null; }
 
 # Browser tests drive Debian's chromium; the Russian-catalogue test extracts strings with GNU gettext
 # (makemessages runs xgettext, msgfmt checks the catalogue); backup tests on PostgreSQL run pg_dump/pg_restore

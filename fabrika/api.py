@@ -250,12 +250,13 @@ def _mount_routers() -> None:
     from fabrika.core.api_custom_fields import router as custom_fields_router
     from fabrika.core.api_events import router as events_router
     from fabrika.core.api_imports import router as imports_router
+    from fabrika.core.api_printing import router as printing_router
     from fabrika.core.api_statuses import router as statuses_router
     from fabrika.core.api_ui import router as ui_router
     from fabrika.parties.api import router as parties_router
 
     api.add_router("/core", core_router)
-    for router in (access_router, custom_fields_router, statuses_router, ui_router, events_router, imports_router):
+    for router in (access_router, custom_fields_router, statuses_router, ui_router, events_router, imports_router, printing_router):
         api.add_router("/core", router)
     api.add_router("/parties", parties_router)
 
@@ -271,6 +272,10 @@ def _mount_routers() -> None:
 
     api.add_router("/catalog", catalog_router)
     api.add_router("/inventory", inventory_router)
+
+    from fabrika.inventory.api_reports import router as inventory_reports_router
+
+    api.add_router("/inventory", inventory_reports_router)
 
 
 _mount_routers()

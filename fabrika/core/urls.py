@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("fabrika.core.urls_ui")),
     path("", include("fabrika.core.urls_events")),
     path("", include("fabrika.core.urls_imports")),
+    path("", include("fabrika.core.urls_printing")),
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),

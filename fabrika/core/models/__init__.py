@@ -33,3 +33,4 @@ from .statuses import *  # noqa: E402,F403
 from .timers import *  # noqa: E402,F403
 from .ui import *  # noqa: E402,F403
 from .webhooks import *  # noqa: E402,F403
+from .printing import *  # noqa: E402,F403

@@ -1,0 +1,3 @@
+"""Printed-form templates (filled by the printing work)."""
+
+__all__: list[str] = []
