@@ -23,7 +23,13 @@ class CounterpartyImporter(Importer):
         ImportField("is_client", _("Client"), parser=parse_bool, aliases=("client", "клиент")),
         ImportField("is_supplier", _("Supplier"), parser=parse_bool, aliases=("supplier", "поставщик")),
         ImportField("is_dealer", _("Dealer / partner"), parser=parse_bool, aliases=("dealer", "partner", "дилер", "партнер")),
-        ImportField("tax_id", _("Tax ID"), aliases=("inn", "vat", "vat number", "инн")),
+        ImportField("is_distributor", _("Distributor"), parser=parse_bool, aliases=("distributor", "дистрибьютор")),
+        ImportField("is_point_of_sale", _("Point of sale"), parser=parse_bool, aliases=("point of sale", "торговая точка")),
+        ImportField("is_carrier", _("Carrier"), parser=parse_bool, aliases=("carrier", "перевозчик")),
+        ImportField("is_service_provider", _("Service provider"), parser=parse_bool, aliases=("service provider", "исполнитель услуг")),
+        ImportField("country", _("Country"), aliases=("страна",)),
+        ImportField("tax_id", _("Tax ID"), aliases=("inn", "vat", "vat number", "nif", "cif", "tin", "инн")),
+        ImportField("kpp", _("KPP"), aliases=("кпп",)),
         ImportField("email", _("E-mail"), aliases=("email", "mail", "почта", "электронная почта")),
         ImportField("phone", _("Phone"), aliases=("telephone", "tel", "телефон", "тел")),
         ImportField("city", _("City"), aliases=("town", "город")),
@@ -35,7 +41,15 @@ class CounterpartyImporter(Importer):
             aliases=("manager", "owner", "менеджер", "ответственный"),
             help_text=_("Username or e-mail of an active user; empty means the user who imports"),
         ),
+        ImportField(
+            "allow_duplicate",
+            _("Create even if duplicate"),
+            parser=parse_bool,
+            aliases=("duplicate", "дубль"),
+            help_text=_("A row that looks like an existing counterparty (same tax ID, phone, e-mail or a similar name) is refused unless this says yes"),
+        ),
     )
 
     def create_row(self, *, actor: User, data: dict[str, Any]) -> Counterparty:
-        return services.counterparty_create(actor=actor, data=data)
+        allow_duplicate = bool(data.pop("allow_duplicate", False))
+        return services.counterparty_create(actor=actor, data=data, check_duplicates=not allow_duplicate)

@@ -1,17 +1,46 @@
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Aggregate, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Concat
+from django.utils.translation import gettext
 
+from fabrika.core.errors import ValidationError
 from fabrika.core.models import User
 from fabrika.core.permissions import get_scoped, scoped
 
-from .models import Counterparty
+from .models import ROLE_FIELDS, Contact, Counterparty
 
-# What a search box matches, in the list page, the API and the global search alike.
-COUNTERPARTY_SEARCH_FIELDS = ("name", "tax_id", "email", "phone")
+# What a search box matches, in the list page, the API and the global search alike: the counterparty's own name,
+# tax ID, e-mail and phone, and its contacts' names, phones and e-mails (`contacts_text`, an alias that
+# `counterparty_search_queryset_for_user` adds).
+COUNTERPARTY_SEARCH_FIELDS = ("name", "tax_id", "email", "phone", "contacts_text")
+
+
+class _JoinedText(Aggregate):
+    """The group's texts joined by spaces: GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, ' ')"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)
+
+
+def _contacts_text() -> Subquery:
+    """One text per counterparty with every contact's name, phone and e-mail (for matching, never shown)."""
+    texts = (
+        Contact.objects.filter(counterparty=OuterRef("pk"))
+        .order_by()
+        .values("counterparty")
+        .annotate(text=_JoinedText(Concat("name", Value(" "), "phone", Value(" "), "email", output_field=TextField())))
+        .values("text")
+    )
+    return Subquery(texts, output_field=TextField())
 
 
 def search_condition(search: str) -> Q:
+    """Apply to a `counterparty_search_queryset_for_user` queryset (it needs the `contacts_text` alias)."""
     condition = Q()
     for name in COUNTERPARTY_SEARCH_FIELDS:
         condition |= Q(**{f"{name}__icontains": search})
@@ -23,10 +52,22 @@ def counterparty_queryset_for_user(actor: User) -> QuerySet[Counterparty]:
     return scoped(Counterparty.objects.select_related("responsible"), actor)
 
 
-def counterparty_list_for_user(actor: User, *, search: str = "") -> QuerySet[Counterparty]:
-    queryset = counterparty_queryset_for_user(actor)
+def counterparty_search_queryset_for_user(actor: User) -> QuerySet[Counterparty]:
+    """`counterparty_queryset_for_user` that a search can filter on contacts through the `contacts_text` alias.
+
+    An alias, not an annotation: the contacts subquery appears in the SQL only when a search uses it, and one row
+    per counterparty comes back however many contacts match (no join, no DISTINCT)."""
+    return counterparty_queryset_for_user(actor).alias(contacts_text=_contacts_text())
+
+
+def counterparty_list_for_user(actor: User, *, search: str = "", role: str = "") -> QuerySet[Counterparty]:
+    queryset = counterparty_search_queryset_for_user(actor)
     if search:
         queryset = queryset.filter(search_condition(search))
+    if role:
+        if role not in ROLE_FIELDS:
+            raise ValidationError({"role": [gettext("Must be one of: %(choices)s") % {"choices": ", ".join(ROLE_FIELDS)}]})
+        queryset = queryset.filter(**{ROLE_FIELDS[role]: True})
     return queryset.order_by("name", "id")
 
 
