@@ -1,7 +1,14 @@
-"""Start-up registrations of the CRM activities sub-domain (timer handlers, event consumers, importers)."""
+"""Start-up registrations of the CRM activities sub-domain: the task due-time reminder."""
 
 from __future__ import annotations
 
 
 def register() -> None:
-    return None
+    from fabrika.core.timers import register_timer_handler
+    from fabrika.core.ui.cards import register_timeline_source
+
+    from .selectors_activities import activity_timeline_entries
+    from .services_activities import TASK_DUE_TIMER, task_due_fire
+
+    register_timer_handler(TASK_DUE_TIMER, task_due_fire)
+    register_timeline_source(activity_timeline_entries)

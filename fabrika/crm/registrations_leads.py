@@ -1,7 +1,11 @@
-"""Start-up registrations of the CRM leads sub-domain (timer handlers, event consumers, importers)."""
+"""Start-up registrations of the CRM leads sub-domain: the leads importer (source "import")."""
 
 from __future__ import annotations
 
 
 def register() -> None:
-    return None
+    from fabrika.core.importer import register_importer
+
+    from .importers_leads import LeadImporter
+
+    register_importer(LeadImporter)
