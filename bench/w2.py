@@ -7,6 +7,9 @@ Steps (one JSON line each, see bench/workloads.py):
   months (from the month-end snapshot plus half a month of moves). n = 1.
 - on_hand_at_date_open_period: the same at a date in the open months (today's balances minus later moves). n = 1.
 - valuation_report: value per product now. n = 1.
+- post_moves_small_documents: 10 % more moves (10 November, open period) in documents of 25 lines, the size a
+  storekeeper's receipt or a sales shipment has; the per-document work (locks, numbering, audit, event) weighs
+  20 times more than in post_moves. n = moves.
 - backdated_receipt_revalue: one receipt dated before 10,000 × SCALE later moves of one product; the posting
   revalues all of them. n = later moves revalued.
 """
@@ -23,6 +26,7 @@ from django.db import transaction
 from bench.workloads import WORKLOADS, measure
 
 LINES_PER_DOCUMENT = 500
+SMALL_DOCUMENT_LINES = 25
 YEAR = 2025
 
 
@@ -104,6 +108,24 @@ def run(scale: float) -> None:
     with measure("W2", "valuation_report", 1):
         report = selectors.valuation_report()
     _say(f"valuation: {len(report['items'])} products, total {report['total_value']}")
+
+    # everyday documents: 25 lines each, a receipt then an issue of the same products, at every warehouse
+    small_plan: list[int] = []
+    small_moves = 0
+    for start in range(0, max(SMALL_DOCUMENT_LINES, total_moves // 10 // (2 * warehouses_count)), SMALL_DOCUMENT_LINES):
+        chunk = [product_ids[(start + i) % len(product_ids)] for i in range(SMALL_DOCUMENT_LINES)]
+        for root in roots:
+            for kind in ("receipt", "issue"):
+                lines = [
+                    (product_id, unit.pk, Decimal(4) if kind == "receipt" else Decimal(3),
+                     Decimal(random.randint(100, 9999)) / 100 if kind == "receipt" else None)
+                    for product_id in chunk
+                ]
+                small_plan.append(_draft(actor=actor, document_type=kind, date=dt.date(YEAR, 11, 10), location=root, lines=lines))
+                small_moves += len(lines)
+    with measure("W2", "post_moves_small_documents", small_moves):
+        for document_id in small_plan:
+            services.stock_document_post(actor=actor, document_id=document_id, policy=policy)
 
     # one product with `later_moves` moves in December, then a receipt dated 1 December before all of them
     hot = product_ids[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Router, Status
 
+from fabrika.core.idempotency import idempotent
 from fabrika.core.pagination import Page, paginate
 from fabrika.core.permissions import require
 
@@ -42,12 +43,14 @@ def unit_list(request):
 
 
 @router.post("/units", response={201: UnitOut})
+@idempotent
 def unit_create(request, payload: UnitIn):
     require(request.user, Unit, "add")
     return Status(201, services.unit_create(actor=request.user, **payload.dict()))
 
 
 @router.post("/conversions", response={201: UnitConversionOut})
+@idempotent
 def conversion_create(request, payload: UnitConversionIn):
     require(request.user, UnitConversion, "add")
     return Status(201, services.unit_conversion_create(
@@ -63,6 +66,7 @@ def group_list(request):
 
 
 @router.post("/groups", response={201: ProductGroupOut})
+@idempotent
 def group_create(request, payload: ProductGroupIn):
     require(request.user, ProductGroup, "add")
     return Status(201, services.product_group_create(actor=request.user, data=_ids_to_fields(payload.dict(), ("parent",))))
@@ -101,6 +105,7 @@ def product_detail(request, product_id: int):
 
 
 @router.post("/products", response={201: ProductOut})
+@idempotent
 def product_create(request, payload: ProductIn):
     require(request.user, Product, "add")
     data = _ids_to_fields(payload.dict(), ("group", "stock_unit", "purchase_unit"))
@@ -123,6 +128,7 @@ def barcode_list(request, product_id: int):
 
 
 @router.post("/products/{product_id}/barcodes", response={201: BarcodeOut})
+@idempotent
 def barcode_add(request, product_id: int, payload: BarcodeIn):
     require(request.user, Product, "change")
     product = selectors.product_get(product_id)

@@ -8,6 +8,7 @@ import datetime as dt
 from ninja import Router, Status
 
 from fabrika.core.errors import NotFound
+from fabrika.core.idempotency import idempotent
 from fabrika.core.pagination import Page, paginate
 from fabrika.core.permissions import require
 
@@ -59,6 +60,7 @@ def warehouse_list(request):
 
 
 @router.post("/warehouses", response={201: WarehouseOut})
+@idempotent
 def warehouse_create(request, payload: WarehouseIn):
     require(request.user, Warehouse, "add")
     warehouse = services.warehouse_create(actor=request.user, **payload.dict())
@@ -72,6 +74,7 @@ def location_list(request, warehouse_id: int | None = None, kind: str = ""):
 
 
 @router.post("/locations", response={201: LocationOut})
+@idempotent
 def location_create(request, payload: LocationIn):
     require(request.user, Location, "add")
     return Status(201, services.location_create(actor=request.user, **payload.dict()))
@@ -93,6 +96,7 @@ def document_list(
 
 
 @router.post("/documents", response={201: DocumentDetailOut})
+@idempotent
 def document_create(request, payload: DocumentIn):
     require(request.user, StockDocument, "add")
     data = _fields(payload.dict(exclude={"document_type"}))
@@ -115,6 +119,7 @@ def document_update(request, document_id: int, payload: DocumentPatch):
 
 
 @router.post("/documents/{document_id}/lines", response={201: list[LineOut]})
+@idempotent
 def document_add_line(request, document_id: int, payload: LineIn):
     require(request.user, StockDocument, "change")
     document = selectors.stock_document_get_for_user(request.user, document_id)
@@ -156,6 +161,7 @@ def reservation_list(request, reference: str = "", product_id: int | None = None
 
 
 @router.post("/reservations", response={201: list[ReservationOut]})
+@idempotent
 def reservation_create(request, payload: ReservationIn):
     require(request.user, Reservation, "add")
     return Status(201, services.reservation_create(actor=request.user, **payload.dict()))

@@ -87,10 +87,12 @@ class Move:
 
 @dataclass(eq=False)
 class Balance:
-    row: StockBalance
+    pk: int
     quantity: Decimal
     value: Decimal
     last_unit_cost: Decimal
+    stored: tuple = ()  # (quantity, value, last unit cost) as read: unchanged rows are not written back
+    reserved_quantity: Decimal = ZERO
 
 
 @dataclass
@@ -204,28 +206,43 @@ class _Book:
             self.layers_by_move[move.pk].append(layer)
 
 
-def _load_layer(row: CostLayer, origins: dict[int, Layer]) -> Layer:
+LAYER_FIELDS = (
+    "id", "product_id", "location_id", "lot_id", "move_id", "origin_id", "fifo_date", "fifo_sequence", "unit_cost",
+    "original_quantity", "original_value", "remaining_quantity", "remaining_value",
+)
+MOVE_FIELDS = (
+    "id", "product_id", "from_location_id", "to_location_id", "quantity", "date", "lot_id", "serial_id", "document_id",
+    "line_id", "reverses_id", "posted_at", "unit_cost", "value", "adjustment_value",
+)
+
+
+def _load_layer(row: tuple) -> Layer:
+    """A stored layer from a LAYER_FIELDS tuple (plain tuples: no model instances on the hot path)."""
+    (pk, product_id, location_id, lot_id, _move_id, _origin_id, fifo_date, fifo_sequence, unit_cost, original_quantity,
+     original_value, remaining_quantity, remaining_value) = row
     return Layer(
-        key=_key(row.product_id, row.location_id, row.lot_id), fifo_date=row.fifo_date, fifo_sequence=row.fifo_sequence,
-        unit_cost=row.unit_cost, original_quantity=row.original_quantity, original_value=row.original_value,
-        remaining_quantity=row.remaining_quantity, remaining_value=row.remaining_value, pk=row.pk,
+        key=(product_id, location_id, lot_id), fifo_date=fifo_date, fifo_sequence=fifo_sequence, unit_cost=unit_cost,
+        original_quantity=original_quantity, original_value=original_value, remaining_quantity=remaining_quantity,
+        remaining_value=remaining_value, pk=pk, stored=(remaining_quantity, remaining_value),
     )
 
 
-def _move_from_row(row: StockMove, valued: set[int]) -> Move:
-    """A stored move about to be replayed. What came from outside keeps the value it was booked at (a supplier's
-    price does not change); what leaves is revalued by the product's method (a reversal keeps its own value)."""
+def _move_from_row(row: tuple, valued: set[int]) -> Move:
+    """A stored move (a MOVE_FIELDS tuple) about to be replayed. What came from outside keeps the value it was booked
+    at (a supplier's price does not change); what leaves is revalued by the product's method (a reversal keeps its
+    own value)."""
+    (pk, product_id, from_location_id, to_location_id, quantity, date, lot_id, serial_id, document_id, line_id,
+     reverses_id, posted_at, unit_cost, value, adjustment_value) = row
     move = Move(
-        product_id=row.product_id, from_location_id=row.from_location_id, to_location_id=row.to_location_id,
-        quantity=row.quantity, date=row.date, lot_id=row.lot_id, serial_id=row.serial_id, document_id=row.document_id,
-        line_id=row.line_id, reverses_id=row.reverses_id, posted_at=row.posted_at, pk=row.pk, sequence=row.pk,
-        unit_cost=row.unit_cost, value=row.value, adjustment_value=row.adjustment_value,
+        product_id=product_id, from_location_id=from_location_id, to_location_id=to_location_id, quantity=quantity,
+        date=date, lot_id=lot_id, serial_id=serial_id, document_id=document_id, line_id=line_id, reverses_id=reverses_id,
+        posted_at=posted_at, pk=pk, sequence=pk, unit_cost=unit_cost, value=value, adjustment_value=adjustment_value,
     )
-    move.stored = (row.unit_cost, row.value, row.adjustment_value)
-    if row.from_location_id not in valued:
-        move.given_value, move.given_unit_cost = row.value, row.unit_cost
-    if row.reverses_id:
-        move.preferred_move_id = row.reverses_id
+    move.stored = (unit_cost, value, adjustment_value)
+    if from_location_id not in valued:
+        move.given_value, move.given_unit_cost = value, unit_cost
+    if reverses_id:
+        move.preferred_move_id = reverses_id
     return move
 
 
@@ -235,9 +252,15 @@ def valued_location_ids() -> set[int]:
     return set(Location.objects.filter(kind__in=list(VALUED_KINDS)).values_list("id", flat=True))
 
 
-def apply_moves(*, moves: list[Move], methods: dict[int, str], policy: StockPolicy, posted_at: dt.datetime) -> Result:
-    """Post `moves` (all of one date per product, in document order) and revalue later moves of their products."""
-    valued = valued_location_ids()
+def apply_moves(
+    *, moves: list[Move], methods: dict[int, str], policy: StockPolicy, posted_at: dt.datetime, valued: set[int] | None = None
+) -> Result:
+    """Post `moves` (all of one date per product, in document order) and revalue later moves of their products.
+
+    The query count does not depend on the number of moves: one locking read of the products' balance rows (plus an
+    insert and a second read when rows are missing), one read of later moves, one of open layers, then multi-row inserts
+    and `executemany` updates of only the rows that changed."""
+    valued = valued if valued is not None else valued_location_ids()
     book = _Book(valued=valued, methods=methods, policy=policy)
     product_ids = sorted({move.product_id for move in moves})
     for index, move in enumerate(moves):
@@ -253,17 +276,19 @@ def apply_moves(*, moves: list[Move], methods: dict[int, str], policy: StockPoli
         for location_id in (move.from_location_id, move.to_location_id):
             if location_id in valued:
                 keys.add(_key(move.product_id, location_id, move.lot_id))
-    locks.ensure_balances(keys)
-    for row in locks.balances_for_products(product_ids):
-        book.balances[_key(row.product_id, row.location_id, row.lot_id)] = Balance(
-            row=row, quantity=row.quantity, value=row.value, last_unit_cost=row.last_unit_cost
+    for pk, product_id, location_id, lot_id, quantity, value, last_unit_cost, reserved in locks.lock_balances(product_ids, ensure=keys):
+        book.balances[_key(product_id, location_id, lot_id)] = Balance(
+            pk=pk, quantity=quantity, value=value, last_unit_cost=last_unit_cost, stored=(quantity, value, last_unit_cost),
+            reserved_quantity=reserved,
         )
 
     # 2. later moves of the same products (a back-dated posting): roll them back in memory
     tail = [
         _move_from_row(row, valued)
-        for row in StockMove.objects.filter(product_id__in=product_ids, date__gt=min(earliest.values())).order_by("date", "id")
-        if row.date > earliest[row.product_id]
+        for row in StockMove.objects.filter(product_id__in=product_ids, date__gt=min(earliest.values()))
+        .order_by("date", "id")
+        .values_list(*MOVE_FIELDS)
+        if row[5] > earliest[row[1]]
     ]
     tail_ids = [move.pk for move in tail]
     for move in reversed(tail):
@@ -281,51 +306,54 @@ def apply_moves(*, moves: list[Move], methods: dict[int, str], policy: StockPoli
 
     # 3. open FIFO layers as they stood before the later moves
     fifo_products = [pk for pk in product_ids if methods[pk] == ValuationMethod.FIFO]
-    consumed_by_tail: list[LayerConsumption] = []
-    if fifo_products:
+    consumed_by_tail: list[tuple] = []
+    loaded: dict[int, Layer] = {}
+    # without later moves only the layers where the new moves go out are needed; with them, all of the product's
+    wanted = {
+        (move.product_id, move.from_location_id)
+        for move in moves
+        if move.from_location_id in valued and methods[move.product_id] == ValuationMethod.FIFO
+    }
+    if fifo_products and (wanted or tail_products & set(fifo_products)):
         if tail_ids:
-            consumed_by_tail = list(LayerConsumption.objects.filter(move_id__in=tail_ids))
-        consumed_layer_ids = {consumption.layer_id for consumption in consumed_by_tail}
-        # without later moves only the layers where the new moves go out are needed; with them, all of the product's
-        tail_products = {move.product_id for move in tail}
-        wanted = {(move.product_id, move.from_location_id) for move in moves if move.from_location_id in valued}
-        rows = CostLayer.objects.filter(product_id__in=fifo_products).filter(
-            Q(product_id__in=tail_products) | Q(location_id__in={location for _product, location in wanted})
-        ).filter(Q(remaining_quantity__gt=0) | Q(id__in=consumed_layer_ids))
+            consumed_by_tail = list(LayerConsumption.objects.filter(move_id__in=tail_ids).values_list("layer_id", "quantity", "value"))
+        consumed_layer_ids = {layer_id for layer_id, _quantity, _value in consumed_by_tail}
+        layer_products = ({product for product, _location in wanted} | tail_products) & set(fifo_products)
+        rows = CostLayer.objects.filter(product_id__in=sorted(layer_products))
+        if not tail_products:
+            rows = rows.filter(location_id__in={location for _product, location in wanted})
+        rows = rows.filter(Q(remaining_quantity__gt=0) | Q(id__in=consumed_layer_ids))
         if tail_ids:
             rows = rows.exclude(move_id__in=tail_ids)
-        loaded: dict[int, Layer] = {}
         origin_of: dict[int, int | None] = {}
-        for row in rows.order_by("fifo_date", "fifo_sequence", "id"):
-            if row.product_id not in tail_products and (row.product_id, row.location_id) not in wanted:
+        for row in rows.order_by("fifo_date", "fifo_sequence", "id").values_list(*LAYER_FIELDS):
+            pk, product_id, location_id, _lot_id, move_id, origin_id = row[:6]
+            if product_id not in tail_products and (product_id, location_id) not in wanted:
                 continue
-            loaded[row.pk] = _load_layer(row, loaded)
-            loaded[row.pk].stored = (row.remaining_quantity, row.remaining_value)  # type: ignore[attr-defined]
-            origin_of[row.pk] = row.origin_id
-            book.layers_by_move[row.move_id].append(loaded[row.pk])
+            loaded[pk] = _load_layer(row)
+            origin_of[pk] = origin_id
+            book.layers_by_move[move_id].append(loaded[pk])
         missing_origins = {pk for pk in origin_of.values() if pk and pk not in loaded}
-        for row in CostLayer.objects.filter(pk__in=missing_origins):
-            loaded[row.pk] = _load_layer(row, loaded)
-            loaded[row.pk].stored = (row.remaining_quantity, row.remaining_value)  # type: ignore[attr-defined]
+        if missing_origins:
+            for row in CostLayer.objects.filter(pk__in=missing_origins).values_list(*LAYER_FIELDS):
+                loaded[row[0]] = _load_layer(row)
         for pk, origin_id in origin_of.items():
             loaded[pk].origin = loaded.get(origin_id) if origin_id else None
-        for consumption in consumed_by_tail:
-            layer = loaded.get(consumption.layer_id)
+        for layer_id, quantity, value in consumed_by_tail:
+            layer = loaded.get(layer_id)
             if layer is not None:
-                layer.remaining_quantity += consumption.quantity
-                layer.remaining_value += consumption.value
+                layer.remaining_quantity += quantity
+                layer.remaining_value += value
         for pk, layer in loaded.items():
             if pk in origin_of:
                 book.layers[layer.key].append(layer)
-        book.loaded_layers = loaded  # type: ignore[attr-defined]
-    else:
-        book.loaded_layers = {}  # type: ignore[attr-defined]
+    book.loaded_layers = loaded  # type: ignore[attr-defined]
 
     # 4. replay: the new moves at their place, then every later move
-    for move in sorted(moves + tail, key=lambda move: move.order):
+    for move in sorted(moves + tail, key=lambda move: move.order) if tail else moves:
         book.apply(move)
 
-    _write(book=book, moves=moves, tail=tail, tail_ids=tail_ids, consumed_by_tail=consumed_by_tail)
+    _write(book=book, moves=moves, tail=tail, tail_ids=tail_ids)
     revalued = [move for move in tail if move.stored != (move.unit_cost, move.value, move.adjustment_value)]
     return Result(new_moves=moves, revalued_moves=revalued, balances=book.balances)
 
@@ -352,23 +380,81 @@ def _executemany(sql: str, rows: list[tuple]) -> None:
             cursor.executemany(sql, rows)
 
 
-def _write(*, book: _Book, moves: list[Move], tail: list[Move], tail_ids: list[int], consumed_by_tail) -> None:
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
+    """Insert `rows` (values already adapted for the database) with multi-row `INSERT ... RETURNING id` statements and
+    return the new ids in row order — what bulk_create does, without building and preparing a model instance per row."""
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(column) for column in columns)
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if not connection.features.can_return_rows_from_bulk_insert:
+            for row in rows:
+                cursor.execute(f"INSERT INTO {table} ({names}) VALUES {placeholders}", row)
+                ids.append(cursor.lastrowid)
+            return ids
+        size = max(1, (connection.features.max_query_params or 65535) // len(columns))
+        for start in range(0, len(rows), size):
+            batch = rows[start:start + size]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([placeholders] * len(batch))} RETURNING {quote('id')}",
+                [value for row in batch for value in row],
+            )
+            ids.extend(row[0] for row in cursor.fetchall())
+    if len(ids) != len(rows):  # pragma: no cover - a driver that does not return every row
+        raise RuntimeError(f"inserted {len(rows)} rows into {table} but got {len(ids)} ids back")
+    return ids
+
+
+class _Adapt:
+    """Dates and datetimes adapted for the database once per distinct value (a document's moves share them)."""
+
+    def __init__(self) -> None:
+        self.dates: dict[dt.date, object] = {}
+        self.datetimes: dict[dt.datetime, object] = {}
+
+    def date(self, value: dt.date) -> object:
+        if value not in self.dates:
+            self.dates[value] = connection.ops.adapt_datefield_value(value)
+        return self.dates[value]
+
+    def datetime(self, value: dt.datetime) -> object:
+        if value not in self.datetimes:
+            self.datetimes[value] = connection.ops.adapt_datetimefield_value(value)
+        return self.datetimes[value]
+
+
+MOVE_COLUMNS = (
+    "product_id", "lot_id", "serial_id", "from_location_id", "to_location_id", "quantity", "unit_cost", "value",
+    "adjustment_value", "document_id", "line_id", "reverses_id", "date", "posted_at",
+)
+LAYER_COLUMNS = (
+    "product_id", "location_id", "lot_id", "move_id", "origin_id", "fifo_date", "fifo_sequence", "unit_cost",
+    "original_quantity", "original_value", "remaining_quantity", "remaining_value",
+)
+CONSUMPTION_COLUMNS = ("move_id", "layer_id", "product_id", "quantity", "value")
+
+
+def _write(*, book: _Book, moves: list[Move], tail: list[Move], tail_ids: list[int]) -> None:
     move_table = StockMove._meta.db_table
     layer_table = CostLayer._meta.db_table
     balance_table = StockBalance._meta.db_table
+    adapt = _Adapt()
     # new moves
-    created = StockMove.objects.bulk_create([
-        StockMove(
-            product_id=move.product_id, lot_id=move.lot_id, serial_id=move.serial_id, from_location_id=move.from_location_id,
-            to_location_id=move.to_location_id, quantity=move.quantity, unit_cost=move.unit_cost, value=move.value,
-            adjustment_value=move.adjustment_value, document_id=move.document_id, line_id=move.line_id,
-            reverses_id=move.reverses_id, date=move.date, posted_at=move.posted_at,
+    ids = _insert(StockMove, MOVE_COLUMNS, [
+        (
+            move.product_id, move.lot_id, move.serial_id, move.from_location_id, move.to_location_id, move.quantity,
+            move.unit_cost, move.value, move.adjustment_value, move.document_id, move.line_id, move.reverses_id,
+            adapt.date(move.date), adapt.datetime(move.posted_at),  # type: ignore[arg-type]
         )
         for move in moves
     ])
-    for move, row in zip(moves, created, strict=True):
-        move.pk = row.pk
-        move.sequence = row.pk
+    for move, pk in zip(moves, ids, strict=True):
+        move.pk = pk
+        move.sequence = pk
     # later moves whose cost changed
     _executemany(
         f"UPDATE {move_table} SET unit_cost = %s, value = %s, adjustment_value = %s WHERE id = %s",
@@ -379,7 +465,7 @@ def _write(*, book: _Book, moves: list[Move], tail: list[Move], tail_ids: list[i
         ],
     )
     # the later moves' old layers and consumptions are replaced by the replayed ones
-    if tail_ids and consumed_by_tail is not None:
+    if tail_ids:
         LayerConsumption.objects.filter(move_id__in=tail_ids).delete()
         old_layers = CostLayer.objects.filter(move_id__in=tail_ids)
         old_layers.update(origin=None)
@@ -395,15 +481,14 @@ def _write(*, book: _Book, moves: list[Move], tail: list[Move], tail_ids: list[i
             else:
                 layer.fifo_date, layer.fifo_sequence = layer.origin.fifo_date, layer.origin.fifo_sequence
             product_id, location_id, lot_id = layer.key
-            rows.append(CostLayer(
-                product_id=product_id, location_id=location_id, lot_id=lot_id, move_id=layer.move.pk,  # type: ignore[union-attr]
-                origin_id=layer.origin.pk if layer.origin is not None else None, fifo_date=layer.fifo_date,
-                fifo_sequence=layer.fifo_sequence, unit_cost=layer.unit_cost, original_quantity=layer.original_quantity,
-                original_value=layer.original_value, remaining_quantity=layer.remaining_quantity,
-                remaining_value=layer.remaining_value,
+            rows.append((
+                product_id, location_id, lot_id, layer.move.pk,  # type: ignore[union-attr]
+                layer.origin.pk if layer.origin is not None else None, adapt.date(layer.fifo_date), layer.fifo_sequence,
+                layer.unit_cost, layer.original_quantity, layer.original_value, layer.remaining_quantity,
+                layer.remaining_value,
             ))
-        for layer, row in zip(batch, CostLayer.objects.bulk_create(rows), strict=True):
-            layer.pk = row.pk
+        for layer, pk in zip(batch, _insert(CostLayer, LAYER_COLUMNS, rows), strict=True):
+            layer.pk = pk
     # layers that existed before: their remaining quantity and value
     _executemany(
         f"UPDATE {layer_table} SET remaining_quantity = %s, remaining_value = %s WHERE id = %s",
@@ -414,23 +499,22 @@ def _write(*, book: _Book, moves: list[Move], tail: list[Move], tail_ids: list[i
         ],
     )
     # consumptions of every move that consumed layers
-    LayerConsumption.objects.bulk_create([
-        LayerConsumption(move_id=move.pk, layer_id=take.layer.pk, product_id=move.product_id, quantity=take.quantity, value=take.value)
-        for move in [*moves, *tail]
+    _insert(LayerConsumption, CONSUMPTION_COLUMNS, [
+        (move.pk, take.layer.pk, move.product_id, take.quantity, take.value)
+        for move in (moves + tail if tail else moves)
         for take in move.takes
     ])
     # balances
     _executemany(
         f"UPDATE {balance_table} SET quantity = %s, value = %s, last_unit_cost = %s WHERE id = %s",
         [
-            (balance.quantity, balance.value, balance.last_unit_cost, balance.row.pk)
+            (balance.quantity, balance.value, balance.last_unit_cost, balance.pk)
             for balance in book.balances.values()
-            if (balance.quantity, balance.value, balance.last_unit_cost)
-            != (balance.row.quantity, balance.row.value, balance.row.last_unit_cost)
+            if (balance.quantity, balance.value, balance.last_unit_cost) != balance.stored
         ],
     )
     for balance in book.balances.values():
-        balance.row.quantity, balance.row.value, balance.row.last_unit_cost = balance.quantity, balance.value, balance.last_unit_cost
+        balance.stored = (balance.quantity, balance.value, balance.last_unit_cost)
     if tail:
         _refresh_costs_of_revalued_lines(tail)
 

@@ -23,7 +23,7 @@ from fabrika.core.models.audit import AuditAction
 from fabrika.parties.models import Counterparty
 
 from . import locks
-from .engine import Move, StockPolicy, apply_moves
+from .engine import Move, StockPolicy, apply_moves, valued_location_ids
 from .enums import (
     DOCUMENT_ROUTES,
     DOCUMENT_TRANSITIONS,
@@ -470,20 +470,26 @@ def _exchange_rate(document: StockDocument, base_currency: str) -> Decimal:
     return round_unit_cost(rate.rate / rate.nominal)
 
 
-def _line_locations(document: StockDocument, line: StockDocumentLine, virtual: dict[str, Location]) -> tuple[Location, Location]:
+def _line_locations(document: StockDocument, line: StockDocumentLine, virtual: dict[str, int]) -> tuple[int, int | None]:
+    """The ids of the locations a line's goods leave and go to (the line's own, else the document's, else the virtual
+    location of the document's route). Ids only: a 500-line document loads no Location per line."""
     source, target = DOCUMENT_ROUTES[document.document_type]
     defaults = {
         DocumentType.ISSUE: LocationKind.CUSTOMER,
         DocumentType.WRITE_OFF: LocationKind.SCRAP,
         DocumentType.SUPPLIER_RETURN: LocationKind.SUPPLIER,
     }
-    from_location = line.from_location or document.from_location
-    to_location = line.to_location or document.to_location
+    from_location = line.from_location_id or document.from_location_id
+    to_location = line.to_location_id or document.to_location_id
     if source is not None and len(source) == 1 and from_location is None:
-        from_location = virtual.get(source[0]) or virtual.setdefault(source[0], virtual_location(source[0]))
+        if source[0] not in virtual:
+            virtual[source[0]] = virtual_location(source[0]).pk
+        from_location = virtual[source[0]]
     if target is not None and to_location is None:
         kind = defaults.get(document.document_type, target[0])
-        to_location = virtual.get(kind) or virtual.setdefault(kind, virtual_location(kind))
+        if kind not in virtual:
+            virtual[kind] = virtual_location(kind).pk
+        to_location = virtual[kind]
     errors: dict[str, list[str]] = {}
     if from_location is None:
         errors.setdefault("from_location", []).append(f"Line {line.position}: choose the location the goods leave")
@@ -509,7 +515,7 @@ def stock_document_post(*, actor: User, document_id: int, policy: StockPolicy) -
         raise NotFound(f"Stock document {document_id} not found")
     ensure_transition(document.status, DocumentStatus.POSTED)
     ensure_open_period(document.date)
-    lines = list(document.lines.select_related("product", "lot", "from_location", "to_location").order_by("position", "id"))
+    lines = list(document.lines.order_by("position", "id"))
     if not lines:
         raise ValidationError({"lines": ["Add at least one line before posting"]})
     from fabrika.core.selectors import company_settings
@@ -521,14 +527,13 @@ def stock_document_post(*, actor: User, document_id: int, policy: StockPolicy) -
     counts = document.document_type == DocumentType.COUNT
     loss = virtual_location(LocationKind.INVENTORY_LOSS) if counts else None
     if counts:
-        keys = {(line.product_id, (line.from_location or document.from_location).pk if (line.from_location or document.from_location) else 0, line.lot_id) for line in lines}
-        locks.ensure_balances(key for key in keys if key[1])
-        locks.balances_for_products({line.product_id for line in lines})
-    virtual: dict[str, Location] = {}
+        keys = {(line.product_id, line.from_location_id or document.from_location_id or 0, line.lot_id) for line in lines}
+        locks.lock_balances({line.product_id for line in lines}, ensure=(key for key in keys if key[1]))
+    virtual: dict[str, int] = {}
     for line in lines:
         from_location, to_location = _line_locations(document, line, virtual)
         if counts:
-            on_record = _on_hand(line.product_id, from_location.pk, line.lot_id)
+            on_record = _on_hand(line.product_id, from_location, line.lot_id)
             line.expected_quantity = on_record
             difference = (line.counted_quantity or ZERO) - on_record
             if difference == 0:
@@ -536,18 +541,18 @@ def stock_document_post(*, actor: User, document_id: int, policy: StockPolicy) -
                 continue
             if difference > 0:
                 move = Move(
-                    product_id=line.product_id, from_location_id=loss.pk, to_location_id=from_location.pk,  # type: ignore[union-attr]
+                    product_id=line.product_id, from_location_id=loss.pk, to_location_id=from_location,  # type: ignore[union-attr]
                     quantity=difference, date=document.date, lot_id=line.lot_id,
-                    given_unit_cost=line.unit_cost if line.unit_cost is not None else _current_unit_cost(line.product_id, from_location.pk, line.lot_id),
+                    given_unit_cost=line.unit_cost if line.unit_cost is not None else _current_unit_cost(line.product_id, from_location, line.lot_id),
                 )
             else:
                 move = Move(
-                    product_id=line.product_id, from_location_id=from_location.pk, to_location_id=loss.pk,  # type: ignore[union-attr]
+                    product_id=line.product_id, from_location_id=from_location, to_location_id=loss.pk,  # type: ignore[union-attr]
                     quantity=-difference, date=document.date, lot_id=line.lot_id,
                 )
         else:
             move = Move(
-                product_id=line.product_id, from_location_id=from_location.pk, to_location_id=to_location.pk,
+                product_id=line.product_id, from_location_id=from_location, to_location_id=to_location,  # type: ignore[arg-type]
                 quantity=line.stock_quantity, date=document.date, lot_id=line.lot_id,
             )
             if document.document_type == DocumentType.RECEIPT:
@@ -563,11 +568,12 @@ def stock_document_post(*, actor: User, document_id: int, policy: StockPolicy) -
             serial_moves.append((move, line))
     if not moves and not counts:
         raise ValidationError({"lines": ["Nothing to post"]})
-    _attach_serials(document, serial_moves)
+    valued = valued_location_ids()
+    _attach_serials(document, serial_moves, valued)
     posted_at = timezone.now()
     if moves:
-        apply_moves(moves=moves, methods=methods, policy=policy, posted_at=posted_at)
-        _fulfil_reservations(document, moves)
+        result = apply_moves(moves=moves, methods=methods, policy=policy, posted_at=posted_at, valued=valued)
+        _fulfil_reservations(document, moves, result.balances)
         _move_serials(serial_moves)
     line_costs: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for move in moves:
@@ -617,9 +623,10 @@ def _last_issue_unit_cost(product_id: int) -> Decimal:
     return last if last is not None else _current_unit_cost(product_id, 0, None)
 
 
-def _attach_serials(document: StockDocument, serial_moves: list[tuple[Move, StockDocumentLine]]) -> None:
+def _attach_serials(document: StockDocument, serial_moves: list[tuple[Move, StockDocumentLine]], valued: set[int]) -> None:
+    if not serial_moves:
+        return
     errors: list[str] = []
-    valued = set(Location.objects.filter(kind__in=list(VALUED_KINDS)).values_list("id", flat=True))
     seen: set[tuple[int, str]] = set()
     for move, line in serial_moves:
         if (line.product_id, line.serial) in seen:
@@ -647,18 +654,25 @@ def _attach_serials(document: StockDocument, serial_moves: list[tuple[Move, Stoc
 
 
 def _move_serials(serial_moves: list[tuple[Move, StockDocumentLine]]) -> None:
+    if not serial_moves:
+        return
     for move, _line in serial_moves:
         SerialNumber.objects.filter(pk=move.serial_id).update(location_id=move.to_location_id, reserved_reference="")
 
 
-def _fulfil_reservations(document: StockDocument, moves: list[Move]) -> None:
-    """Outgoing moves first use the document's own reservations (by reference); what others reserved stays untouched."""
+def _fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict[tuple, Any]) -> None:
+    """Outgoing moves first use the document's own reservations (by reference); what others reserved stays untouched.
+
+    `locked` are the engine's locked balances (with their reserved quantity): keys nobody reserved need no query."""
     taken: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
     for move in moves:
         taken[(move.product_id, move.from_location_id, move.lot_id)] += move.quantity
+    reserved_keys = [key for key in taken if key in locked and locked[key].reserved_quantity > 0]
+    if not reserved_keys:
+        return
     rows = {
         (row.product_id, row.location_id, row.lot_id): row
-        for row in StockBalance.objects.filter(product_id__in={key[0] for key in taken}, reserved_quantity__gt=0)
+        for row in StockBalance.objects.filter(product_id__in={key[0] for key in reserved_keys}, reserved_quantity__gt=0)
     }
     now = timezone.now()
     for key, amount in taken.items():

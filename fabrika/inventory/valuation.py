@@ -47,6 +47,7 @@ class Layer:
     origin: Layer | None = None
     pk: int | None = None
     move: object | None = None  # the engine's move that created it
+    stored: tuple = ()  # (remaining quantity, remaining value) as read from the database, for a stored layer
 
     @property
     def order(self) -> tuple:

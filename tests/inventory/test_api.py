@@ -2,20 +2,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from django.contrib.auth.models import Permission
 
 from fabrika.inventory.models import StockDocument, StockDocumentLine, StockMove
 
 from .conftest import balance
-
-
-@pytest.fixture(autouse=True)
-def inventory_routes(settings):
-    from fabrika.api import api
-
-    if not any(prefix.strip("/") == "inventory" for prefix, _router in api._routers):
-        settings.ROOT_URLCONF = "tests.inventory.urls_api"
 
 
 def post(client, url, body=None):
@@ -100,3 +91,15 @@ def test_barcode_scan_adds_a_line(storekeeper, api_client, main, pcs):
     from fabrika.catalog.models import Product
 
     assert balance(Product.objects.get(sku="CASE"), main)[0] == 1
+
+
+def test_a_repeated_document_create_with_the_same_key_creates_one_document(storekeeper, api_client, main):
+    client = api_client(storekeeper)
+    body = json.dumps({"document_type": "receipt", "date": "2026-03-02", "to_location_id": main.pk})
+    first = client.post("/api/v1/inventory/documents", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="rcpt-1")
+    again = client.post("/api/v1/inventory/documents", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="rcpt-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"] and again["Idempotency-Replayed"] == "true"
+    other = json.dumps({"document_type": "receipt", "date": "2026-03-03", "to_location_id": main.pk})
+    assert client.post("/api/v1/inventory/documents", other, content_type="application/json", HTTP_IDEMPOTENCY_KEY="rcpt-1").status_code == 422
+    assert StockDocument.objects.count() == 1

@@ -173,3 +173,20 @@ def test_closed_period_refuses_postings_on_or_before_it(ledger, main):
     services.period_reopen(actor=ledger.actor, month="2026-01-01")
     ledger.receive(product, 1, "2.00", to=main, date=dt.date(2026, 1, 31))
     assert balance(product, main) == (D("7.0000"), D("14.00"))
+
+
+def test_posting_and_cancelling_are_audited_on_the_document(ledger, main):
+    from fabrika.core.models import AuditEntry
+
+    # given a posted receipt of 3 pieces at 4.00
+    product = ledger.product()
+    document = ledger.document(DocumentType.RECEIPT, to_location=main.pk, lines=[{"product": product.pk, "quantity": "3", "unit_cost": "4.00"}])
+    # when it is cancelled
+    services.stock_document_cancel(actor=ledger.actor, document_id=document.pk, policy=ledger.policy, on=DAY)
+    # then the document's audit trail holds one post and one cancel entry, by the storekeeper, with what they did
+    entries = AuditEntry.objects.filter(object_id=str(document.pk), action__in=["post", "cancel"]).order_by("id")
+    assert [(entry.action, entry.actor_id) for entry in entries] == [("post", ledger.actor.pk), ("cancel", ledger.actor.pk)]
+    posted, cancelled = entries
+    assert posted.changes["moves"] == 1 and posted.changes["number"] == document.number
+    assert D(str(posted.changes["value"])) == D("12.00")
+    assert cancelled.changes["reversal_moves"] == 1
