@@ -12,8 +12,10 @@ fabrika/core/tokens.py), then the browser session — for which unsafe methods n
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -166,10 +168,31 @@ def _unknown_path(request: HttpRequest, *args, **kwargs) -> HttpResponse:
 _unknown_path.csrf_exempt = True  # type: ignore[attr-defined]
 
 
+_RESERVED_PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "errors", "instance"})
+
+
+def _plain(value: Any) -> Any:
+    """A DomainError's extra value as JSON data; None when it is not plain data (a model instance, say)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, Decimal | dt.date | dt.datetime):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    if isinstance(value, list | tuple):
+        items = [_plain(item) for item in value]
+        return items if all(item is not None for item in items) else None
+    if isinstance(value, dict):
+        pairs = {str(key): _plain(item) for key, item in value.items()}
+        return pairs if all(item is not None for item in pairs.values()) else None
+    return None
+
+
 @api.exception_handler(DomainError)
 def _domain_error(request, exc: DomainError):
+    # Extra values a service attached (available quantity, duplicate candidates, ...) become problem members.
+    extra = {key: _plain(value) for key, value in exc.values.items() if key not in _RESERVED_PROBLEM_MEMBERS}
+    extra = {key: value for key, value in extra.items() if value is not None}
     return problem(
-        request, status=exc.status, title=exc.message, detail=exc.message, code=exc.code, errors=exc.field_errors() or None
+        request, status=exc.status, title=exc.message, detail=exc.message, code=exc.code, errors=exc.field_errors() or None, **extra
     )
 
 

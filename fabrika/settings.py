@@ -173,3 +173,14 @@ FABRIKA_WORKER_STALE_SECONDS = int(os.environ.get("FABRIKA_WORKER_STALE_SECONDS"
 FABRIKA_REMINDER_DIGEST_HOUR = os.environ.get("FABRIKA_REMINDER_DIGEST_HOUR", "8") or None
 # Public address of the site, for links in e-mails, e.g. https://erp.example.com
 FABRIKA_BASE_URL = os.environ.get("FABRIKA_BASE_URL", "")
+
+# Housekeeping, done by the worker at most every FABRIKA_HOUSEKEEPING_INTERVAL_SECONDS (and by `fabrika run_worker --once`).
+FABRIKA_HOUSEKEEPING_INTERVAL_SECONDS = int(os.environ.get("FABRIKA_HOUSEKEEPING_INTERVAL_SECONDS", "3600"))
+# An Idempotency-Key is remembered this long after the first request (then the key may be reused).
+FABRIKA_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("FABRIKA_IDEMPOTENCY_TTL_HOURS", "24"))
+# Domain events delivered to every subscriber are deleted this many days after they were dispatched.
+FABRIKA_OUTBOX_RETENTION_DAYS = int(os.environ.get("FABRIKA_OUTBOX_RETENTION_DAYS", "30"))
+# Finished webhook deliveries (succeeded or given up) and their attempt log are deleted after this many days.
+FABRIKA_WEBHOOK_LOG_RETENTION_DAYS = int(os.environ.get("FABRIKA_WEBHOOK_LOG_RETENTION_DAYS", "30"))
+# Results of finished background tasks (django-tasks database backend) are deleted after this many days.
+FABRIKA_TASK_RESULT_RETENTION_DAYS = int(os.environ.get("FABRIKA_TASK_RESULT_RETENTION_DAYS", "7"))

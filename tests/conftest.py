@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import translation
 
 from fabrika.core.models import Department, User
 from fabrika.core.roles import standard_roles_ensure
@@ -63,3 +65,12 @@ def audit_purge_allowed_for_test_flushes(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         if "core_audit_maintenance" in connection.introspection.table_names(cursor):
             cursor.execute("UPDATE core_audit_maintenance SET purge_allowed = 1")
+
+
+@pytest.fixture(autouse=True)
+def language_of_the_settings():
+    """Each test starts in the default language: a request in Russian (cookie, user preference) activates Russian for
+    the thread, and without this a later test in the same worker would read Russian messages."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

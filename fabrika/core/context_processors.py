@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-# Main navigation: (label, url name, permission or None, section). Each app adds its entry when it gets a UI.
+# Main navigation: (label, url name or (url name, *args), permission or None, section). Each app adds its entry when it gets a UI.
 # Entries whose URL does not exist yet are skipped.
 NAVIGATION = [
     (_("Counterparties"), "parties:counterparty_list", "parties.view_counterparty", "main"),
@@ -25,7 +25,11 @@ NAVIGATION = [
     (_("Numbering"), "core:numbering_list", "core.view_numbersequence", "admin"),
     (_("Custom fields"), "core:custom_field_list", "core.view_customfielddefinition", "admin"),
     (_("Statuses"), "core:status_definition_list", "core.view_statusdefinition", "admin"),
+    (_("Positions"), ("parties:directory_list", "positions"), "parties.view_position", "admin"),
+    (_("Segments"), ("parties:directory_list", "segments"), "parties.view_segment", "admin"),
+    (_("Tags"), ("parties:directory_list", "tags"), "parties.view_tag", "admin"),
     (_("Pipelines"), "crm:pipeline_list", "crm.view_pipeline", "admin"),
+    (_("Web forms"), "crm:public_form_list", "crm.manage_publicform", "admin"),
     (_("Warehouses"), "inventory:warehouse_list", "inventory.view_warehouse", "admin"),
     (_("Print templates"), "core:print_template_list", "core.view_printtemplate", "admin"),
     (_("Webhooks"), "core:webhook_list", "core.view_webhookendpoint", "admin"),
@@ -41,7 +45,7 @@ def navigation(request):
         if permission is not None and not user.has_perm(permission):
             continue
         try:
-            url = reverse(url_name)
+            url = reverse(url_name[0], args=url_name[1:]) if isinstance(url_name, tuple) else reverse(url_name)
         except NoReverseMatch:
             continue
         entry = {"label": label, "url": url, "active": request.path.startswith(url) and url != "/"}

@@ -26,7 +26,7 @@ from django.db import transaction
 from .errors import DomainError
 from .models import CompanySettings, Currency, Department, ExchangeRate, User
 from .models.company import ValuationMethod
-from .roles import standard_roles_ensure
+from .roles import standard_roles_ensure, standard_roles_sync
 
 COMPANY_NAME = "Robokids"
 
@@ -224,6 +224,7 @@ def load_company(context: DemoContext) -> None:
 
 def load_people(context: DemoContext) -> None:
     context.roles = standard_roles_ensure()
+    standard_roles_sync(apply=True)  # a demo loaded by an older release gets the new apps' permissions
     for name, parent, _head in DEMO_DEPARTMENTS:
         context.departments[name], _ = Department.objects.get_or_create(
             name=name, parent=context.departments[parent] if parent else None
@@ -246,32 +247,186 @@ def load_people(context: DemoContext) -> None:
             _save_changed(context.departments[name], {"head": context.users[head]})
 
 
-def load_counterparties(context: DemoContext) -> None:
-    from fabrika.parties.models import Counterparty, PartyKind
-    from fabrika.parties.services import counterparty_create
+# More Robokids counterparties (a toy retail chain and the PLA plastics and fasteners suppliers), next to DEMO_PARTIES.
+DEMO_MORE_PARTIES: tuple[DemoParty, ...] = (
+    DemoParty("Toy Planet retail chain", "sales2", "client", "771234567", "Moscow", "+7 495 780-20-30",
+              "purchasing@toyplanet.example", "Toy retailer with 40 stores; stocks the starter kits before the holidays."),
+    DemoParty("Filament PLA Plastics", "buyer", "supplier", "780412345", "Saint Petersburg", "+7 812 640-55-77",
+              "sales@filament-pla.example", "PLA and PETG filament and granules for prototypes and kit parts."),
+    DemoParty("Krepezh Fasteners", "buyer", "supplier", "503612345", "Podolsk", "+7 4967 55-12-34",
+              "orders@krepezh.example", "Screws, nuts, standoffs and rivets for the kits; delivery in 3 days."),
+)
 
-    existing = set(Counterparty.objects.filter(name__in=[party.name for party in DEMO_PARTIES]).values_list("name", flat=True))
-    for party in DEMO_PARTIES:
-        if party.name in existing:
-            continue
-        owner = context.users[party.responsible]
-        counterparty_create(actor=owner, data={
-            "kind": PartyKind.INDIVIDUAL if party.individual else PartyKind.ORGANISATION,
-            "name": party.name,
-            "is_client": party.kind in ("client", "dealer"),
-            "is_dealer": party.kind == "dealer",
-            "is_supplier": party.kind == "supplier",
-            "tax_id": inn_with_check_digits(party.inn_base) if party.inn_base else "",
-            "city": party.city,
-            "phone": party.phone,
-            "email": party.email,
-            "notes": party.notes,
-            "responsible": owner,
+# City → (country, region, postcode) of the demo legal addresses.
+DEMO_CITIES: dict[str, tuple[str, str, str]] = {
+    "Moscow": ("RU", "Moscow", "125009"), "Zelenograd": ("RU", "Moscow", "124482"),
+    "Saint Petersburg": ("RU", "Saint Petersburg", "191186"), "Novosibirsk": ("RU", "Novosibirsk Oblast", "630099"),
+    "Kazan": ("RU", "Republic of Tatarstan", "420111"), "Yekaterinburg": ("RU", "Sverdlovsk Oblast", "620014"),
+    "Samara": ("RU", "Samara Oblast", "443010"), "Tomsk": ("RU", "Tomsk Oblast", "634050"),
+    "Perm": ("RU", "Perm Krai", "614000"), "Krasnodar": ("RU", "Krasnodar Krai", "350000"),
+    "Nizhny Novgorod": ("RU", "Nizhny Novgorod Oblast", "603005"), "Chelyabinsk": ("RU", "Chelyabinsk Oblast", "454091"),
+    "Balashikha": ("RU", "Moscow Oblast", "143900"), "Podolsk": ("RU", "Moscow Oblast", "142100"),
+    "Voronezh": ("RU", "Voronezh Oblast", "394018"), "Shenzhen": ("CN", "Guangdong", "518057"),
+}
+DEMO_STREETS = ("Lenina St.", "Sovetskaya St.", "Mira Ave.", "Gagarina St.", "Pushkina St.", "Promyshlennaya St.", "Sadovaya St.")
+# (bank, BIC, correspondent account): settlement accounts are numbered under these.
+DEMO_BANKS: tuple[tuple[str, str, str], ...] = (
+    ("Sberbank", "044525225", "30101810400000000225"),
+    ("VTB Bank", "044525187", "30101810700000000187"),
+    ("Alfa-Bank", "044525593", "30101810200000000593"),
+    ("T-Bank", "044525974", "30101810145250000974"),
+)
+DEMO_POSITIONS = ("Director", "Purchasing manager", "Sales manager", "Accountant")
+DEMO_SEGMENTS = ("Education", "Retail", "Distribution", "Electronics", "Plastics", "Packaging", "Fasteners")
+DEMO_TAGS = ("tenders", "key account", "import", "second source", "franchise", "seasonal")
+# Name → (segments, tags) where the kind alone does not tell (see `_demo_labels`).
+DEMO_LABELS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Alexey Morozov": (("Retail",), ()),
+    "Toy Planet retail chain": (("Retail",), ("key account", "seasonal")),
+    "RoboStore Krasnodar": (("Distribution", "Retail"), ()),
+    "EduTech Distribution LLC": (("Distribution",), ("key account",)),
+    "RoboSchool club, Samara": (("Education",), ("franchise",)),
+    "Robolab children's centre, Perm": (("Education",), ("seasonal",)),
+    "Servo Motors Ltd": (("Electronics",), ()),
+    "Shenzhen Micro Motor Co.": (("Electronics",), ("import",)),
+    "Rezonans PCB Factory": (("Electronics",), ()),
+    "Voronezh Electronics Assembly": (("Electronics",), ("second source",)),
+    "Plastic Parts Plant": (("Plastics",), ()),
+    "PolyCast Moulding": (("Plastics",), ()),
+    "Filament PLA Plastics": (("Plastics",), ()),
+    "Kama Cardboard Packaging": (("Packaging",), ()),
+    "PrintPack Labels": (("Packaging",), ()),
+    "Krepezh Fasteners": (("Fasteners",), ()),
+}
+DEMO_MALE_NAMES = ("Andrey", "Sergey", "Mikhail", "Alexander", "Dmitry", "Roman", "Igor", "Konstantin")
+DEMO_FEMALE_NAMES = ("Tatiana", "Natalia", "Irina", "Ekaterina", "Yulia", "Svetlana", "Anastasia", "Marina")
+DEMO_SURNAMES = ("Ivanov", "Fedorov", "Volkov", "Pavlov", "Semenov", "Golubev", "Vinogradov", "Bogdanov", "Vorobyov",
+                 "Frolov", "Zaitsev", "Nikitin", "Makarov")
+
+
+def _demo_labels(party: DemoParty) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if party.name in DEMO_LABELS:
+        return DEMO_LABELS[party.name]
+    if party.kind == "dealer":
+        return ("Distribution",), ()
+    return ("Education",), ("tenders",) if "School" in party.name or "Lyceum" in party.name or "Gymnasium" in party.name else ()
+
+
+def russian_account_with_key(bic: str, account: str) -> str:
+    """A Russian settlement account (20 digits) with its control digit (the 9th) computed from the BIC."""
+    digits = bic[-3:] + account[:8] + "0" + account[9:]
+    total = sum(int(digit) * weight % 10 for digit, weight in zip(digits, (7, 1, 3) * 8, strict=False))
+    return account[:8] + str(total % 10 * 3 % 10) + account[9:]
+
+
+def _demo_contacts(party: DemoParty, index: int, country: str) -> list[tuple[str, str, str, str]]:
+    """(name, position, phone, e-mail) of the director, the purchasing (a supplier's: sales) manager and the accountant."""
+    domain = party.email.split("@", 1)[1]
+    positions = ("Director", "Sales manager" if party.kind == "supplier" else "Purchasing manager", "Accountant")
+    contacts = []
+    for number, position in enumerate(positions):
+        serial = index * 3 + number
+        female = serial % 2 == 1
+        first = (DEMO_FEMALE_NAMES if female else DEMO_MALE_NAMES)[serial % 8]
+        surname = DEMO_SURNAMES[serial % 13] + ("a" if female else "")
+        if country == "CN":
+            phone = f"+86 138 {1000 + serial:04d} {2000 + serial * 7:04d}"
+        else:
+            phone = f"+7 9{16 + serial % 10} {100 + serial * 7 % 900:03d}-{serial * 13 % 100:02d}-{serial * 29 % 100:02d}"
+        contacts.append((f"{first} {surname}", position, phone, f"{first[0]}.{surname}@{domain}".lower()))
+    return contacts
+
+
+def _demo_directory(context: DemoContext, model, names: Sequence[str]) -> dict[str, Any]:
+    from fabrika.parties.services import directory_item_create
+
+    found = {item.name: item for item in model.objects.filter(name__in=names)}
+    for name in names:
+        if name not in found:
+            found[name] = directory_item_create(actor=context.admin, model=model, data={"name": name, "is_active": True})
+    return found
+
+
+def _demo_party_details(context: DemoContext, counterparty, party: DemoParty, index: int, positions: dict[str, Any]) -> None:
+    """The legal address, the contacts (organisations only) and a bank account, each added when missing."""
+    from fabrika.parties.models import AddressKind
+    from fabrika.parties.services import address_create, bank_account_create, contact_create
+
+    owner = context.users[party.responsible]
+    country, region, postcode = DEMO_CITIES[party.city]
+    if not counterparty.addresses.filter(kind=AddressKind.LEGAL).exists():
+        street = "Keji South Road" if country == "CN" else DEMO_STREETS[index % len(DEMO_STREETS)]
+        building = str(3 + index * 7 % 90)
+        raw = ", ".join((postcode, region, party.city, street, building)) if country == "RU" else f"{building} {street}, {party.city}, {region} {postcode}, China"
+        address_create(actor=owner, counterparty=counterparty, data={
+            "kind": AddressKind.LEGAL, "country": country, "region": region, "city": party.city, "street": street,
+            "building": building, "postcode": postcode, "raw": raw,
         })
-    context.records["counterparties"] = {
-        counterparty.name: counterparty
-        for counterparty in Counterparty.objects.filter(name__in=[party.name for party in DEMO_PARTIES])
-    }
+    if not party.individual:
+        existing = set(counterparty.contacts.values_list("name", flat=True))
+        for name, position, phone, email in _demo_contacts(party, index, country):
+            if name not in existing:
+                contact_create(actor=owner, counterparty=counterparty, name=name, position=positions[position], phone=phone, email=email)
+    if country == "CN":
+        account = {"bank_name": "Bank of China, Shenzhen branch", "bic": "BKCHCNBJ45A", "account": f"7445627{index:05d}",
+                   "correspondent_account": "", "currency": "CNY"}
+    else:
+        bank_name, bic, correspondent = DEMO_BANKS[index % len(DEMO_BANKS)]
+        prefix = "40817810" if party.individual else "40702810"  # a person's / an organisation's rouble account
+        account = {"bank_name": bank_name, "bic": bic, "account": russian_account_with_key(bic, f"{prefix}0{3800 + index:04d}{index * 7919 % 10_000_000:07d}"),
+                   "correspondent_account": correspondent, "currency": "RUB"}
+    if not counterparty.bank_accounts.filter(account=account["account"]).exists():
+        bank_account_create(actor=owner, counterparty=counterparty, data=account)
+
+
+def load_counterparties(context: DemoContext) -> None:
+    """Clients, dealers and suppliers with KPP, segments, tags, a legal address, contacts and a bank account each,
+    all through the parties services; what exists is completed, not duplicated."""
+    from fabrika.parties.models import Counterparty, PartyKind, Position, Segment, Tag
+    from fabrika.parties.services import counterparty_create, counterparty_update
+
+    positions = _demo_directory(context, Position, DEMO_POSITIONS)
+    _demo_directory(context, Segment, DEMO_SEGMENTS)
+    _demo_directory(context, Tag, DEMO_TAGS)
+    parties = (*DEMO_PARTIES, *DEMO_MORE_PARTIES)
+    names = [party.name for party in parties]
+    existing = {c.name: c for c in Counterparty.objects.filter(name__in=names).prefetch_related("segments", "tags")}
+    for index, party in enumerate(parties):
+        owner = context.users[party.responsible]
+        segments, tags = _demo_labels(party)
+        tax_id = inn_with_check_digits(party.inn_base) if party.inn_base else ""
+        wanted = {
+            "country": DEMO_CITIES[party.city][0],
+            "kpp": tax_id[:4] + "01001" if len(tax_id) == 10 else "",
+            "segments": sorted(segments),
+            "tags": sorted(tags),
+        }
+        counterparty = existing.get(party.name)
+        if counterparty is None:
+            counterparty = counterparty_create(actor=owner, data={
+                "kind": PartyKind.INDIVIDUAL if party.individual else PartyKind.ORGANISATION,
+                "name": party.name,
+                "is_client": party.kind in ("client", "dealer"),
+                "is_dealer": party.kind == "dealer",
+                "is_supplier": party.kind == "supplier",
+                "tax_id": tax_id,
+                "city": party.city,
+                "phone": party.phone,
+                "email": party.email,
+                "notes": party.notes,
+                "responsible": owner,
+                **wanted,
+            })
+        else:
+            current = {
+                "country": counterparty.country, "kpp": counterparty.kpp,
+                "segments": sorted(s.name for s in counterparty.segments.all()), "tags": sorted(t.name for t in counterparty.tags.all()),
+            }
+            changed = {name: value for name, value in wanted.items() if current[name] != value}
+            if changed:  # a demo loaded before these details existed
+                counterparty = counterparty_update(actor=owner, counterparty_id=counterparty.pk, data=changed)
+        _demo_party_details(context, counterparty, party, index, positions)
+    context.records["counterparties"] = {counterparty.name: counterparty for counterparty in Counterparty.objects.filter(name__in=names)}
 
 
 CORE_LOADERS: tuple[DemoLoader, ...] = (load_company, load_people, load_counterparties)

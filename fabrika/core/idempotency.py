@@ -9,7 +9,8 @@ Put `@idempotent` right under the router decorator of a POST create endpoint:
 A request without the header runs as usual. With it:
 - the key (1–255 printable ASCII characters) is reserved for the user in its own short transaction *before* the
   endpoint runs, so a second connection sees it in progress;
-- the first request runs; its final response (any status below 500, errors included) is stored for 24 hours;
+- the first request runs; its final response (any status below 500, errors included) is stored for 24 hours
+  (settings.FABRIKA_IDEMPOTENCY_TTL_HOURS; expired keys are purged by the worker's housekeeping);
 - a repeat with the same key and the same request (method, path, body) gets the stored status and body with the
   header `Idempotency-Replayed: true`, and nothing runs again;
 - the same key with another request answers 422; a repeat while the first still runs answers 409;
@@ -28,6 +29,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -41,6 +43,7 @@ from .models.idempotency import IdempotencyStatus
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotency-Replayed"
 KEY_MAX_LENGTH = 255
+# The default; the effective time is settings.FABRIKA_IDEMPOTENCY_TTL_HOURS (see retention()).
 RETENTION = dt.timedelta(hours=24)
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]+$")
 _REQUEST_ATTRIBUTE = "_fabrika_idempotency_record"
@@ -74,6 +77,12 @@ def request_fingerprint(request: HttpRequest) -> str:
     else:
         digest.update(canonical.encode())
     return digest.hexdigest()
+
+
+def retention() -> dt.timedelta:
+    """How long a key is remembered: settings.FABRIKA_IDEMPOTENCY_TTL_HOURS (default 24, at least 1)."""
+    hours = int(getattr(settings, "FABRIKA_IDEMPOTENCY_TTL_HOURS", RETENTION.total_seconds() // 3600))
+    return dt.timedelta(hours=max(hours, 1))
 
 
 def _validate_key(key: str) -> str:
@@ -111,7 +120,7 @@ def idempotency_reserve(*, user, key: str, method: str, path: str, fingerprint: 
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    user=user, key=key, method=method, path=path[:500], fingerprint=fingerprint, expires_at=now + RETENTION
+                    user=user, key=key, method=method, path=path[:500], fingerprint=fingerprint, expires_at=now + retention()
                 )
             return record, True
         except IntegrityError:
@@ -149,7 +158,7 @@ def idempotency_release(*, record: IdempotencyRecord) -> None:
 
 
 def idempotency_purge_expired(*, now: dt.datetime | None = None) -> int:
-    """Delete the records whose 24 hours are over; returns how many. Run it from a periodic job."""
+    """Delete the records whose time is over; returns how many. The worker's housekeeping runs it."""
     deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=now or timezone.now()).delete()
     return deleted
 
@@ -226,4 +235,5 @@ __all__ = [
     "idempotency_reserve",
     "idempotent",
     "request_fingerprint",
+    "retention",
 ]

@@ -199,3 +199,31 @@ def dispatch_outbox(*, limit: int = 500) -> int:
         if not fanned and not progress:
             break
     return ran
+
+
+def outbox_purge_delivered(*, before: dt.datetime) -> int:
+    """Delete the events dispatched before `before` whose every delivery is finished: each consumer succeeded and
+    each webhook delivery succeeded or was given up (their delivery rows and attempt logs go with them). An event
+    with a consumer or webhook still pending or retrying is kept, so nothing undelivered is ever lost. Returns how
+    many events were deleted. The worker's housekeeping runs it (FABRIKA_OUTBOX_RETENTION_DAYS)."""
+    from .models.webhooks import WebhookDelivery
+    from .webhooks import UNFINISHED as WEBHOOK_UNFINISHED
+
+    unfinished_events = EventDelivery.objects.filter(status__in=UNFINISHED).values("event_id")
+    unsent_events = WebhookDelivery.objects.filter(status__in=WEBHOOK_UNFINISHED).values("event_id")
+    purgeable = (
+        OutboxEvent.objects.filter(dispatched_at__isnull=False, dispatched_at__lt=before)
+        .exclude(pk__in=unfinished_events)
+        .exclude(pk__in=unsent_events)
+    )
+    ids = list(purgeable.values_list("pk", flat=True))
+    deleted = 0
+    for start in range(0, len(ids), 500):
+        with transaction.atomic():
+            batch = ids[start : start + 500]
+            # Checked again inside the transaction: a re-send may have reopened a delivery meanwhile.
+            _, per_model = (
+                OutboxEvent.objects.filter(pk__in=batch).exclude(pk__in=unfinished_events).exclude(pk__in=unsent_events).delete()
+            )
+            deleted += per_model.get(OutboxEvent._meta.label, 0)
+    return deleted

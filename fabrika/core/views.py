@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -14,6 +16,23 @@ from .auth import LockedOut, login_attempt
 from .forms import LoginForm
 from .models.audit import AuditAction
 from .request_context import client_ip
+
+
+def preferred_language_apply(response: HttpResponse, user) -> HttpResponse:
+    """Set the language cookie (what LocaleMiddleware reads since Django 4) to the user's preferred language, if
+    they chose one; otherwise the browser's language or an earlier switch keeps applying."""
+    if user.language and user.language in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 def login_view(request):
@@ -31,11 +50,9 @@ def login_view(request):
                 form.add_error(None, _("Wrong username or password."))
             else:
                 login(request, user)
-                if user.language:
-                    request.session["_language"] = user.language
                 if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
                     next_url = ""
-                return redirect(next_url or "core:home")
+                return preferred_language_apply(redirect(next_url or "core:home"), user)
     return render(request, "core/login.html", {"form": form, "next": next_url})
 
 

@@ -358,3 +358,23 @@ def deliver_due_webhooks(*, now: dt.datetime | None = None, limit: int = 100) ->
         if not outcome["succeeded"]:
             logger.info("Webhook delivery %s to %s failed: %s", delivery.pk, delivery.endpoint.url, outcome["error"])
     return sent
+
+
+# --- housekeeping ------------------------------------------------------------------------------------------------
+
+
+def webhook_deliveries_purge(*, before: dt.datetime) -> int:
+    """Delete finished deliveries (succeeded or given up) last touched before `before`, with their attempt log;
+    pending and retrying ones are kept whatever their age. Returns how many deliveries were deleted. The worker's
+    housekeeping runs it (FABRIKA_WEBHOOK_LOG_RETENTION_DAYS)."""
+    finished = (WebhookDeliveryStatus.SUCCEEDED, WebhookDeliveryStatus.DEAD)
+    ids = list(WebhookDelivery.objects.filter(status__in=finished, updated_at__lt=before).values_list("pk", flat=True))
+    deleted = 0
+    for start in range(0, len(ids), 500):
+        with transaction.atomic():
+            # The status is checked again: a manual re-send may have queued one of them meanwhile.
+            _, per_model = WebhookDelivery.objects.filter(
+                pk__in=ids[start : start + 500], status__in=finished, updated_at__lt=before
+            ).delete()
+            deleted += per_model.get(WebhookDelivery._meta.label, 0)
+    return deleted

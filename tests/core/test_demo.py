@@ -12,9 +12,15 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from stdnum.ru import inn
 
-from fabrika.core.demo import DEMO_PARTIES, DEMO_USERS, inn_with_check_digits
+from fabrika.core.demo import (
+    DEMO_MORE_PARTIES,
+    DEMO_PARTIES,
+    DEMO_USERS,
+    inn_with_check_digits,
+    russian_account_with_key,
+)
 from fabrika.core.models import AuditEntry, CompanySettings, Department, OutboxEvent, User
-from fabrika.parties.models import Counterparty
+from fabrika.parties.models import Address, BankAccount, Contact, Counterparty, Position, Segment, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -75,9 +81,9 @@ def test_demo_loads_into_an_empty_database_and_prints_working_logins():
 def test_demo_counterparties_are_valid_and_spread_across_the_sales_managers():
     run_demo_load()
     # every demo counterparty was created through the service: normalised phone, audit row, event
-    assert Counterparty.objects.count() == len(DEMO_PARTIES) == 23
-    assert AuditEntry.objects.filter(action="create", content_type__model="counterparty").count() == 23
-    assert OutboxEvent.objects.filter(event_type="record.created", aggregate="parties.counterparty").count() == 23
+    assert Counterparty.objects.count() == len(DEMO_PARTIES) + len(DEMO_MORE_PARTIES) == 26
+    assert AuditEntry.objects.filter(action="create", content_type__model="counterparty").count() == 26
+    assert OutboxEvent.objects.filter(event_type="record.created", aggregate="parties.counterparty").count() == 26
     for party in Counterparty.objects.all():
         assert party.phone.startswith("+") and party.city and party.email.endswith(".example")
         if party.tax_id:
@@ -92,11 +98,103 @@ def test_demo_counterparties_are_valid_and_spread_across_the_sales_managers():
         )
         for username in ("sales1", "sales2", "buyer")
     }
-    assert per_owner == {"sales1": (6, 2, 0), "sales2": (4, 3, 0), "buyer": (0, 0, 8)}
+    assert per_owner == {"sales1": (6, 2, 0), "sales2": (5, 3, 0), "buyer": (0, 0, 10)}
     tutor = Counterparty.objects.get(name="Alexey Morozov")
     assert tutor.kind == "individual" and len(tutor.tax_id) == 12 and inn.is_valid(tutor.tax_id)
     school = Counterparty.objects.get(name="School No. 57, Moscow")
     assert (school.tax_id, school.phone, school.city) == ("7701234560", "+74951234567", "Moscow")
+
+
+def counterparty_detail_counts() -> dict[str, int]:
+    return {
+        "clients": Counterparty.objects.filter(is_client=True).count(),
+        "dealers": Counterparty.objects.filter(is_dealer=True).count(),
+        "suppliers": Counterparty.objects.filter(is_supplier=True).count(),
+        "contacts": Contact.objects.count(),
+        "addresses": Address.objects.count(),
+        "bank_accounts": BankAccount.objects.count(),
+        "positions": Position.objects.count(),
+        "segments": Segment.objects.count(),
+        "tags": Tag.objects.count(),
+        "audit": AuditEntry.objects.count(),
+        "events": OutboxEvent.objects.count(),
+    }
+
+
+def test_demo_counterparties_have_requisites_contacts_addresses_and_bank_accounts():
+    # when the demo is loaded
+    run_demo_load()
+    # then every organisation has a valid INN (or none, abroad), a KPP from its INN in Russia, a legal address with
+    # its parts and its text, a director, a purchasing (or sales) manager and an accountant, and one bank account
+    counts = counterparty_detail_counts()
+    assert {name: counts[name] for name in ("clients", "dealers", "suppliers", "contacts", "addresses", "bank_accounts")} == {
+        "clients": 16, "dealers": 5, "suppliers": 10, "contacts": 25 * 3, "addresses": 26, "bank_accounts": 26,
+    }
+    for party in Counterparty.objects.prefetch_related("contacts__position", "addresses", "bank_accounts", "segments"):
+        assert party.segments.exists(), party.name
+        (address,) = party.addresses.all()
+        assert address.kind == "legal" and address.city == party.city and address.street and address.building, party.name
+        assert address.raw and address.postcode in address.raw and address.city in address.raw
+        (account,) = party.bank_accounts.all()
+        assert account.is_default and account.bank_name
+        contacts = list(party.contacts.all())
+        if party.kind == "individual":
+            assert contacts == [] and account.account.startswith("40817810") and party.kpp == ""
+            continue
+        positions = sorted(contact.position.name for contact in contacts)
+        expected = "Sales manager" if party.is_supplier else "Purchasing manager"
+        assert positions == sorted(["Director", expected, "Accountant"]), party.name
+        assert [c.position.name for c in contacts if c.is_primary] == ["Director"]
+        domain = party.email.split("@")[1]
+        for contact in contacts:
+            assert contact.phone.startswith("+") and contact.phone[1:].isdigit(), contact.phone  # E.164
+            assert contact.email.endswith("@" + domain)
+        if party.country == "RU":
+            assert inn.is_valid(party.tax_id) and len(party.tax_id) == 10
+            assert party.kpp == party.tax_id[:4] + "01001"
+            assert len(account.bic) == 9 and account.bic.isdigit() and len(account.account) == 20
+            assert account.account == russian_account_with_key(account.bic, account.account)  # the control digit holds
+            assert len(account.correspondent_account) == 20 and account.currency == "RUB"
+        else:
+            assert (party.name, party.country, party.tax_id, account.currency) == ("Shenzhen Micro Motor Co.", "CN", "", "CNY")
+    school = Counterparty.objects.get(name="School No. 57, Moscow")
+    assert school.kpp == "770101001"
+    assert [(c.name, c.position.name, c.phone, c.email) for c in school.contacts.order_by("pk")] == [
+        ("Andrey Ivanov", "Director", "+79161000000", "a.ivanov@school57.example"),
+        ("Natalia Fedorova", "Purchasing manager", "+79171071329", "n.fedorova@school57.example"),
+        ("Mikhail Volkov", "Accountant", "+79181142658", "m.volkov@school57.example"),
+    ]
+    assert (school.addresses.get().raw, school.bank_accounts.get().bic, school.bank_accounts.get().account) == (
+        "125009, Moscow, Moscow, Lenina St., 3", "044525225", "40702810638000000000",
+    )
+    assert sorted(s.name for s in school.segments.all()) == ["Education"] and [t.name for t in school.tags.all()] == ["tenders"]
+    retail = Counterparty.objects.get(name="Toy Planet retail chain")
+    assert retail.is_client and retail.responsible.username == "sales2"
+    assert [s.name for s in retail.segments.all()] == ["Retail"] and sorted(t.name for t in retail.tags.all()) == ["key account", "seasonal"]
+    # and a second load adds nothing
+    run_demo_load()
+    assert counterparty_detail_counts() == counts
+
+
+def test_the_demo_completes_counterparties_loaded_before_their_details_existed():
+    # given a demo loaded, whose counterparties then lost their details (as loaded by an older version)
+    run_demo_load()
+    counts = counterparty_detail_counts()
+    school = Counterparty.objects.get(name="School No. 57, Moscow")
+    Contact.objects.filter(counterparty=school).delete()
+    BankAccount.objects.filter(counterparty=school).delete()
+    Address.objects.filter(counterparty=school).delete()
+    Counterparty.objects.filter(pk=school.pk).update(kpp="")
+    school.tags.clear()
+    # when it is loaded again
+    run_demo_load()
+    # then they are back, and nothing else was added
+    school.refresh_from_db()
+    assert (school.kpp, school.contacts.count(), school.addresses.count(), school.bank_accounts.count()) == ("770101001", 3, 1, 1)
+    assert [t.name for t in school.tags.all()] == ["tenders"]
+    assert {k: v for k, v in counterparty_detail_counts().items() if k not in ("audit", "events")} == {
+        k: v for k, v in counts.items() if k not in ("audit", "events")
+    }
 
 
 def test_loading_the_demo_twice_changes_nothing():
@@ -139,3 +237,8 @@ def test_the_demo_refuses_a_database_with_real_users(make_user):
 def test_inn_check_digits(base, expected):
     assert inn_with_check_digits(base) == expected
     assert inn.is_valid(expected)
+
+
+def test_account_control_digit_matches_a_published_example():
+    # Sberbank's BIC 044525225 and the textbook account 40702810938000000001 (control digit 9)
+    assert russian_account_with_key("044525225", "40702810038000000001") == "40702810938000000001"

@@ -29,8 +29,8 @@ from .attachments import *  # noqa: E402,F403
 from .custom_fields import *  # noqa: E402,F403
 from .idempotency import *  # noqa: E402,F403
 from .imports import *  # noqa: E402,F403
+from .printing import *  # noqa: E402,F403
 from .statuses import *  # noqa: E402,F403
 from .timers import *  # noqa: E402,F403
 from .ui import *  # noqa: E402,F403
 from .webhooks import *  # noqa: E402,F403
-from .printing import *  # noqa: E402,F403

@@ -1,9 +1,16 @@
-"""Generic record cards: fields, related lists and the timeline (activities plus the record's audit entries)."""
+"""Generic record cards: fields, related lists and the timeline (activities plus the record's audit entries).
+
+Higher apps add entries to every card's timeline by registering a source at start-up (core cannot import them):
+
+    register_timeline_source(activity_timeline_entries)  # (record, *, limit) -> Iterable[TimelineEntry]
+
+A source returns nothing for records it does not know.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +63,23 @@ class TimelineEntry:
     label: Any
     message: str = ""
     changes: Sequence[TimelineChange] = field(default_factory=tuple)
-    kind: str = "audit"  # "audit" or "activity"
+    kind: str = "audit"  # "audit", "activity", "status", ...
+    url: str = ""  # the entry's own page, when it has one
+
+
+TimelineSource = Callable[..., Iterable[TimelineEntry]]
+_timeline_sources: list[TimelineSource] = []
+
+
+def register_timeline_source(source: TimelineSource) -> None:
+    """Merge `source(record, limit=...)` into every record's timeline (registering the same source twice is a no-op)."""
+    if source not in _timeline_sources:
+        _timeline_sources.append(source)
+
+
+def unregister_timeline_source(source: TimelineSource) -> None:
+    if source in _timeline_sources:
+        _timeline_sources.remove(source)
 
 
 def display(value: Any) -> str:
@@ -113,5 +136,7 @@ def record_timeline(
         for entry in audit_entries_for_record(record)[:limit]
     ]
     entries.extend(activities)
+    for source in _timeline_sources:
+        entries.extend(source(record, limit=limit))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -161,6 +162,16 @@ def custom_column(definition, link_labels: dict[str, dict[int, str]]) -> Column:
     return Column(key=f"cf_{code}", label=definition.label, value=shown, export=exported, sort=f"custom__{code}")
 
 
+def _is_datetime(model, lookup: str) -> bool:
+    """Whether the field a `__`-separated lookup path ends on is a DateTimeField."""
+    field = None
+    for name in lookup.split("__"):
+        field = model._meta.get_field(name)
+        if field.is_relation and field.related_model is not None:
+            model = field.related_model
+    return isinstance(field, models.DateTimeField)
+
+
 def _parse_date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
@@ -237,10 +248,12 @@ class ListState:
         for state in self.filters:
             flt = state.filter
             if flt.kind == "date_range":
+                # a date-time column compares its date part; a date column compares itself
+                lookup = f"{flt.lookup}__date" if _is_datetime(queryset.model, flt.lookup) else flt.lookup
                 if state.value_from:
-                    queryset = queryset.filter(**{f"{flt.lookup}__date__gte": _parse_date(state.value_from)})
+                    queryset = queryset.filter(**{f"{lookup}__gte": _parse_date(state.value_from)})
                 if state.value_to:
-                    queryset = queryset.filter(**{f"{flt.lookup}__date__lte": _parse_date(state.value_to)})
+                    queryset = queryset.filter(**{f"{lookup}__lte": _parse_date(state.value_to)})
             elif flt.apply is not None and state.value:
                 queryset = flt.apply(queryset, state.value)
             elif flt.kind == "boolean" and state.value:

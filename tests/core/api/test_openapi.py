@@ -58,10 +58,31 @@ def test_every_operation_declares_problem_responses(schema):
                 assert responses["404"]["content"] == problem, (method, path)
 
 
+def _header(operation: dict, name: str) -> dict:
+    (parameter,) = [p for p in operation.get("parameters", []) if p["in"] == "header" and p["name"] == name]
+    return parameter
+
+
 def test_create_endpoints_document_the_idempotency_key(schema):
     create = schema["paths"]["/api/v1/parties/counterparties"]["post"]
-    assert {"in": "header", "name": "Idempotency-Key"}.items() <= create["parameters"][0].items()
+    # beside the `force` query parameter (create despite possible duplicates)
+    assert [p["name"] for p in create["parameters"]] == ["force", "Idempotency-Key"]
+    assert {"in": "header", "name": "Idempotency-Key", "required": False}.items() <= _header(create, "Idempotency-Key").items()
     assert create["responses"]["409"]["content"]["application/problem+json"]
+    for path in (
+        "/api/v1/parties/counterparties/{counterparty_id}/contacts",
+        "/api/v1/parties/counterparties/{counterparty_id}/addresses",
+        "/api/v1/parties/counterparties/{counterparty_id}/bank-accounts",
+        "/api/v1/crm/pipelines",
+        "/api/v1/crm/deals",
+        "/api/v1/crm/leads",
+        "/api/v1/crm/activities",
+        "/api/v1/core/print/templates",
+        "/api/v1/catalog/products",
+        "/api/v1/inventory/documents",
+        "/api/v1/inventory/documents/{document_id}/lines",
+    ):
+        assert _header(schema["paths"][path]["post"], "Idempotency-Key")["schema"] == {"type": "string", "maxLength": 255}, path
     assert "parameters" not in schema["paths"]["/api/v1/parties/counterparties/{counterparty_id}"]["patch"] or all(
         parameter["name"] != "Idempotency-Key"
         for parameter in schema["paths"]["/api/v1/parties/counterparties/{counterparty_id}"]["patch"]["parameters"]

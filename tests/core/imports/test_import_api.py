@@ -107,5 +107,5 @@ def test_upload_honours_the_idempotency_key(make_user, api_client):
 
 def test_entities_list_the_importable_types_and_their_fields(make_user, api_client):
     body = api_client(make_user()).get("/api/v1/core/imports/entities").json()
-    assert [(item["entity"], item["label"]) for item in body] == [("parties.counterparty", "Counterparties")]
+    assert [(item["entity"], item["label"]) for item in body] == [("parties.counterparty", "Counterparties"), ("crm.lead", "Leads")]
     assert body[0]["fields"][0] == {"name": "name", "label": "Name", "required": True, "help_text": ""}

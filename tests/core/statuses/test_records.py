@@ -16,7 +16,7 @@ def test_entity_of_names_app_and_model(make_counterparty, manager):
     assert entity_of(Counterparty) == "parties.counterparty"
     assert model_for_entity("parties.counterparty") is Counterparty
     assert responsible_id_of(counterparty) == manager.pk
-    assert record_url(counterparty) == ""  # Counterparty has no get_absolute_url
+    assert record_url(counterparty) == f"/parties/counterparties/{counterparty.pk}/"  # its get_absolute_url()
 
 
 @pytest.mark.parametrize("entity", ["parties", "parties.nothing", "", "a.b.c"])

@@ -18,6 +18,7 @@ from fabrika.core.statuses import (
     status_remind_fire,
 )
 from fabrika.core.timers import fire_due_timers, schedule_timer
+from fabrika.parties.models import Counterparty
 
 from .conftest import at_moscow
 
@@ -50,7 +51,7 @@ def test_reminder_fires_at_its_date_exactly_once(definitions, make_counterparty,
     assert notification.title == "Reminder: Robotics Club — Call back"
     assert notification.body == f"Since {day.isoformat()}. Ask about the spring order"
     assert (notification.url, notification.object_id, notification.record_status) == (
-        "",
+        f"/parties/counterparties/{counterparty.pk}/",
         str(counterparty.pk),
         reminder,
     )
@@ -250,10 +251,13 @@ def test_digest_mails_each_user_their_reminders_once_a_day(sales_team, mailoutbo
     assert anna_mail.body.startswith(
         f"Hello Anna Petrova,\n\nYou have 2 reminders due on {today.isoformat()}:\n"
     )
+    school, club = (Counterparty.objects.get(name=name) for name in ("Anna's school", "Anna's club"))
     assert (
         f"- Anna's school (Counterparty): Call back, since {(today - dt.timedelta(days=4)).isoformat()}\n"
+        f"  /parties/counterparties/{school.pk}/\n"
         f"\n- Anna's club (Counterparty): Call back, since {(today - dt.timedelta(days=1)).isoformat()}\n"
         "  send the price list\n"
+        f"  /parties/counterparties/{club.pk}/\n"
     ) in anna_mail.body
     assert "Anna's done deal" not in anna_mail.body and "Anna's future" not in anna_mail.body
     # when it runs again the same day, nobody gets a second one

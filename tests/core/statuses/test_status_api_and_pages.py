@@ -96,10 +96,11 @@ def test_api_unknown_entity_is_422(api_client, manager):
 
 
 def test_role_without_status_permission_cannot_set(api_client, make_user, make_counterparty, definitions):
-    # given a purchasing manager (no core.add_recordstatus) with their own counterparty
-    buyer = make_user("Purchasing manager", username="buyer")
-    counterparty = make_counterparty(buyer)
-    response = api_client(buyer).post(
+    # given a service engineer (sees their own counterparties, no core.add_recordstatus) with their own counterparty
+    engineer = make_user("Service engineer", username="engineer")
+    assert not engineer.has_perm("core.add_recordstatus") and engineer.has_perm("parties.view_counterparty")
+    counterparty = make_counterparty(engineer)
+    response = api_client(engineer).post(
         _url(counterparty),
         {"definition_id": definitions["new"].pk, "effective_from": "2026-01-01"},
         content_type="application/json",
@@ -255,10 +256,12 @@ def test_my_reminders_page_and_department_page(
         effective_from=since,
         note="quote",
     )
+    # the record's name links to its card
+    record_cell = f'<td><a href="/parties/counterparties/{counterparty.pk}/">Robotics Club</a></td>'
     mine = web_client(manager).get(reverse("core:reminders_mine")).content.decode()
-    assert "<td>Robotics Club</td>" in mine and "<td>quote</td>" in mine
+    assert record_cell in mine and "<td>quote</td>" in mine
     department = web_client(head).get(reverse("core:reminders_department")).content.decode()
-    assert "<td>Robotics Club</td>" in department and "<td>Anna Petrova</td>" in department
+    assert record_cell in department and "<td>Anna Petrova</td>" in department
     not_head = web_client(manager).get(reverse("core:reminders_department")).content.decode()
     assert "You do not head a department" in not_head
 
@@ -344,7 +347,7 @@ def test_without_htmx_setting_a_status_redirects_back(web_client, manager, make_
         },
     )
     assert (response.status_code, response["Location"]) == (302, "/parties/counterparties/")
-    # an outside address is never followed
+    # an outside address is never followed: back to the record's own page instead
     response = web_client(manager).post(
         url,
         {
@@ -353,5 +356,5 @@ def test_without_htmx_setting_a_status_redirects_back(web_client, manager, make_
             "next": "https://evil.example/",
         },
     )
-    assert response["Location"] == reverse("core:reminders_mine")
+    assert response["Location"] == f"/parties/counterparties/{counterparty.pk}/"
     assert RecordStatus.objects.count() == 2

@@ -27,7 +27,12 @@ def test_card_shows_fields_and_possible_duplicates_in_scope(org, web_client):
     response = web_client(org.manager).get(f"/parties/counterparties/{org.mine.pk}/")
     fields = {str(f.label): f.value for f in response.context["card_fields"]}
     assert (fields["Tax ID"], fields["E-mail"], fields["Phone"], fields["Responsible"]) == ("7707083893", "alpha@example.com", "—", "anna")
-    (duplicates,) = response.context["related_lists"]
+    # the related lists: contacts, addresses, bank accounts, branches (all empty here), then possible duplicates
+    *details, duplicates = response.context["related_lists"]
+    assert [(str(related.title), list(related.rows)) for related in details] == [
+        ("Contacts", []), ("Addresses", []), ("Bank accounts", []), ("Branches", [])
+    ]
+    assert str(duplicates.title) == "Possible duplicates (same tax ID, e-mail or phone)"
     assert [(list(row.cells), row.url) for row in duplicates.rows] == [
         (["Alpha twin", "", "alpha@example.com", "", "anna"], f"/parties/counterparties/{twin.pk}/")
     ]

@@ -54,8 +54,17 @@ def test_create_shows_service_errors_beside_fields_then_saves(org, web_client):
     assert form.errors == {"tax_id": ["The INN checksum does not match: check the digits"], "phone": ["Not a valid phone number for its country"]}
     assert 'id="error-tax_id"' in response.content.decode()
     assert not Counterparty.objects.filter(name="Lyceum 239").exists()
-    # when fixed, the counterparty is created with the author responsible, and the card opens
-    response = client.post(NEW, {"name": "Lyceum 239", "kind": "organisation", "tax_id": GOOD_INN, "phone": "+7 812 555-01-02"})
+    # when fixed, the valid INN is Robo Alpha's: the form warns of the possible duplicate and still saves nothing
+    fixed = {"name": "Lyceum 239", "kind": "organisation", "tax_id": GOOD_INN, "phone": "+7 812 555-01-02"}
+    response = client.post(NEW, fixed)
+    assert response.status_code == 200
+    assert response.context["duplicates"] == [
+        {"name": "Robo Alpha", "reasons": "same tax ID", "url": f"/parties/counterparties/{org.mine.pk}/", "responsible": str(org.manager)}
+    ]
+    assert 'id="duplicate-warning"' in response.content.decode() and "force" in response.context["form"].fields
+    assert not Counterparty.objects.filter(name="Lyceum 239").exists()
+    # when confirmed ("create anyway"), the counterparty is created with the author responsible, and the card opens
+    response = client.post(NEW, {**fixed, "force": "on"})
     created = Counterparty.objects.get(name="Lyceum 239")
     assert response.status_code == 302 and response["Location"] == f"/parties/counterparties/{created.pk}/"
     assert (created.tax_id, created.phone, created.responsible, created.is_active) == (GOOD_INN, "+78125550102", org.manager, True)

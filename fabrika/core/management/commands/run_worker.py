@@ -1,5 +1,6 @@
 """`fabrika run_worker`: the background worker (`make worker`). Fires due timers, delivers domain events to
-consumers and webhooks (with retries), runs queued django-tasks and writes a heartbeat, in a loop.
+consumers and webhooks (with retries), runs queued django-tasks and writes a heartbeat, in a loop; on its first
+pass and then every FABRIKA_HOUSEKEEPING_INTERVAL_SECONDS it purges expired rows (see tasks.housekeeping).
 
     fabrika run_worker                # loop until SIGTERM / Ctrl+C (finishes the current pass, then exits)
     fabrika run_worker --once         # one pass, then exit (tests, cron)
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from argparse import ArgumentTypeError
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
 
-from fabrika.core.tasks import worker_name, worker_pass
+from fabrika.core.tasks import housekeeping_interval, worker_name, worker_pass
 
 
 def _interval(value: str) -> float:
@@ -53,14 +55,24 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, request_stop)
             if verbosity:
                 self.stdout.write(f"Worker {name} started (interval {interval:g} s)")
+        next_housekeeping = time.monotonic()  # the first pass purges; then once per interval
         while True:
             if not once:
                 close_old_connections()  # drop a connection the database closed while we slept
-            result = worker_pass(name=name, started_at=started_at)
+            with_housekeeping = time.monotonic() >= next_housekeeping
+            if with_housekeeping:
+                next_housekeeping = time.monotonic() + housekeeping_interval()
+            result = worker_pass(name=name, started_at=started_at, with_housekeeping=with_housekeeping)
             if verbosity > 1 or (verbosity and (result.busy or result.errors)):
                 self.stdout.write(
                     f"timers fired: {result.timers_fired}, deliveries: {result.deliveries}, tasks run: {result.tasks_run}"
                     + (f", errors: {'; '.join(result.errors)}" if result.errors else "")
+                )
+            purged = result.housekeeping
+            if purged is not None and verbosity and (verbosity > 1 or any(vars(purged).values())):
+                self.stdout.write(
+                    f"purged: idempotency keys {purged.idempotency_keys}, events {purged.outbox_events}, "
+                    f"webhook deliveries {purged.webhook_deliveries}, task results {purged.task_results}"
                 )
             if once or stop.is_set():
                 break
