@@ -429,7 +429,48 @@ def load_counterparties(context: DemoContext) -> None:
     context.records["counterparties"] = {counterparty.name: counterparty for counterparty in Counterparty.objects.filter(name__in=names)}
 
 
-CORE_LOADERS: tuple[DemoLoader, ...] = (load_company, load_people, load_counterparties)
+# The status catalogue of counterparties and deals, and a few statuses set, so "My reminders" has something to show.
+DEMO_STATUSES: tuple[tuple[str, str, str, str], ...] = (
+    # entity, name, kind, colour
+    ("parties.counterparty", "Active client", "info", "#2f855a"),
+    ("parties.counterparty", "Call back", "remind", "#c05621"),
+    ("parties.counterparty", "Send the catalogue", "remind", "#b7791f"),
+    ("parties.counterparty", "Not interested", "closed", "#718096"),
+    ("crm.deal", "Waiting for the client", "remind", "#c05621"),
+    ("crm.deal", "Budget approved", "info", "#2f855a"),
+)
+# counterparty name, status, days before today it took effect, note
+DEMO_RECORD_STATUSES: tuple[tuple[str, str, int, str], ...] = (
+    ("School No. 57, Moscow", "Call back", 2, "Asked for the autumn price list for 30 kits"),
+    ("Toy Planet retail chain", "Send the catalogue", 0, "New buyer for the Christmas season"),
+)
+
+
+def load_statuses(context: DemoContext) -> None:
+    from django.utils import timezone
+
+    from fabrika.parties.models import Counterparty
+
+    from .models import StatusDefinition
+    from .statuses import current_status, record_status_set, status_definition_create
+
+    admin = context.users["admin"]
+    for order, (entity, name, kind, colour) in enumerate(DEMO_STATUSES):
+        if not StatusDefinition.objects.filter(entity=entity, name=name).exists():
+            status_definition_create(actor=admin, data={"entity": entity, "name": name, "kind": kind, "colour": colour, "order": order})
+    today = timezone.localdate()
+    for party_name, status_name, days_ago, note in DEMO_RECORD_STATUSES:
+        counterparty = Counterparty.objects.filter(name=party_name).first()
+        if counterparty is None or current_status(counterparty) is not None:
+            continue
+        definition = StatusDefinition.objects.get(entity="parties.counterparty", name=status_name)
+        owner = counterparty.responsible or admin
+        record_status_set(
+            actor=owner, record=counterparty, definition_id=definition.pk, effective_from=today - dt.timedelta(days=days_ago), note=note
+        )
+
+
+CORE_LOADERS: tuple[DemoLoader, ...] = (load_company, load_people, load_counterparties, load_statuses)
 
 
 @transaction.atomic

@@ -242,3 +242,23 @@ def test_inn_check_digits(base, expected):
 def test_account_control_digit_matches_a_published_example():
     # Sberbank's BIC 044525225 and the textbook account 40702810938000000001 (control digit 9)
     assert russian_account_with_key("044525225", "40702810038000000001") == "40702810938000000001"
+
+
+def test_the_demo_has_a_status_catalogue_and_a_reminder_due_for_a_sales_manager():
+    from fabrika.core.models import RecordStatus, StatusDefinition
+    from fabrika.core.statuses import current_status
+
+    run_demo_load()
+    assert set(StatusDefinition.objects.filter(entity="parties.counterparty").values_list("name", "kind")) == {
+        ("Active client", "info"), ("Call back", "remind"), ("Send the catalogue", "remind"), ("Not interested", "closed"),
+    }
+    school = Counterparty.objects.get(name="School No. 57, Moscow")
+    status = current_status(school)
+    assert (status.definition.name, status.note) == ("Call back", "Asked for the autumn price list for 30 kits")
+    # the school's manager sees it on "My reminders"
+    client = Client()
+    client.force_login(school.responsible)
+    assert "School No. 57, Moscow" in client.get("/reminders/").content.decode()
+    # and loading again sets nothing twice
+    run_demo_load()
+    assert RecordStatus.objects.count() == 2
