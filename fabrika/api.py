@@ -300,5 +300,23 @@ def _mount_routers() -> None:
 
     api.add_router("/inventory", inventory_reports_router)
 
+    from fabrika.ledger.api import router as ledger_router
+    from fabrika.pricing.api import router as pricing_router
+
+    api.add_router("/ledger", ledger_router)
+    api.add_router("/pricing", pricing_router)
+
+    from fabrika.sales.api_orders import router as sales_orders_router
+    from fabrika.sales.api_shipments import router as sales_shipments_router
+
+    for router in (sales_orders_router, sales_shipments_router):
+        api.add_router("/sales", router)
+
+    from fabrika.finance.api_invoices import router as finance_invoices_router
+    from fabrika.finance.api_payments import router as finance_payments_router
+
+    for router in (finance_invoices_router, finance_payments_router):
+        api.add_router("/finance", router)
+
 
 _mount_routers()

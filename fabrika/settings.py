@@ -53,8 +53,12 @@ INSTALLED_APPS = [
     "fabrika.core",
     "fabrika.parties",
     "fabrika.crm",
+    "fabrika.ledger",
     "fabrika.catalog",
     "fabrika.inventory",
+    "fabrika.pricing",
+    "fabrika.sales",
+    "fabrika.finance",
 ]
 
 MIDDLEWARE = [

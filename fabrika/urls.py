@@ -11,5 +11,9 @@ urlpatterns = [
     path("crm/", include("fabrika.crm.urls")),
     path("catalog/", include("fabrika.catalog.urls")),
     path("inventory/", include("fabrika.inventory.urls")),
+    path("ledger/", include("fabrika.ledger.urls")),
+    path("pricing/", include("fabrika.pricing.urls")),
+    path("sales/", include("fabrika.sales.urls")),
+    path("finance/", include("fabrika.finance.urls")),
     path("", include("fabrika.core.urls")),
 ]

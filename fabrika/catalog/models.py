@@ -84,6 +84,9 @@ class Product(models.Model):
     )
     tracking = models.CharField(_("tracking"), max_length=10, choices=Tracking.choices, default=Tracking.NONE)
     shelf_life_days = models.PositiveIntegerField(_("shelf life, days"), null=True, blank=True)
+    vat_rate = models.DecimalField(
+        _("VAT rate, %"), max_digits=5, decimal_places=2, null=True, blank=True, help_text=_("Empty: the company's default rate")
+    )
     description = models.TextField(_("description"), blank=True)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)

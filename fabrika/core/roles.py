@@ -56,26 +56,34 @@ _RECEIPTS = (  # draft stock documents (receipts); posting stays with the storek
     "inventory.add_stockdocumentline", "inventory.change_stockdocumentline", "inventory.delete_stockdocumentline",
 )
 _PARTIES_EDIT = ("parties.view_*", "parties.add_counterparty", "parties.change_counterparty")
+_SALES_WORK = (  # orders from quote to shipment request; posting shipments stays with the storekeeper
+    "sales.view_*", "sales.add_salesorder", "sales.change_salesorder", "sales.confirm_salesorder",
+    "sales.add_salesorderline", "sales.change_salesorderline", "sales.delete_salesorderline",
+    "sales.add_shipment", "sales.add_shipmentline", "sales.add_salesreturn", "sales.add_salesreturnline",
+)
 
 STANDARD_ROLES: tuple[RoleDefinition, ...] = (
     RoleDefinition(
         "Administrator", Scope.ALL,
-        ("core.*", "parties.*", "auth.*", "catalog.*", "inventory.*", "crm.*"),
+        ("core.*", "parties.*", "auth.*", "catalog.*", "inventory.*", "crm.*", "ledger.*", "pricing.*", "sales.*", "finance.*"),
         "Configures the system, users and roles",
     ),
     RoleDefinition(
         "Director", Scope.ALL,
-        ("core.view_*", "parties.view_*", "catalog.view_*", "inventory.view_*", "crm.view_*"),
+        ("core.view_*", "parties.view_*", "catalog.view_*", "inventory.view_*", "crm.view_*", "ledger.view_*", "pricing.view_*",
+         "sales.view_*", "finance.view_*", "sales.approve_discount", "sales.override_credit_limit"),
         "Sees everything, changes nothing by default",
     ),
     RoleDefinition(
         "Head of sales", Scope.DEPARTMENT,
-        ("parties.*", "crm.*", "catalog.view_*", *_STOCK_VIEW, "core.view_auditentry", "core.add_recordstatus"),
+        ("parties.*", "crm.*", "catalog.view_*", *_STOCK_VIEW, "core.view_auditentry", "core.add_recordstatus", *_SALES_WORK,
+         "sales.approve_discount", "pricing.*", "finance.view_*"),
         "Sales department head: funnels and their configuration",
     ),
     RoleDefinition(
         "Sales manager", Scope.OWN,
-        (*_PARTIES_EDIT, *_CRM_WORK, "catalog.view_*", *_STOCK_VIEW, "core.add_recordstatus"),
+        (*_PARTIES_EDIT, *_CRM_WORK, "catalog.view_*", *_STOCK_VIEW, "core.add_recordstatus", *_SALES_WORK, "pricing.view_*",
+         "finance.view_invoice", "finance.view_payment", "finance.view_paymentscheduleitem"),
         "Own clients and deals",
     ),
     RoleDefinition(
@@ -85,7 +93,10 @@ STANDARD_ROLES: tuple[RoleDefinition, ...] = (
     ),
     RoleDefinition(
         "Storekeeper", Scope.ALL,
-        ("parties.view_counterparty", "catalog.view_*", "inventory.*", *(f"-{p}" for p in _PERIOD_CLOSE)),
+        ("parties.view_counterparty", "catalog.view_*", "inventory.*", *(f"-{p}" for p in _PERIOD_CLOSE),
+         "sales.view_*", "sales.add_shipment", "sales.change_shipment", "sales.add_shipmentline", "sales.change_shipmentline",
+         "sales.delete_shipmentline", "sales.add_salesreturn", "sales.change_salesreturn", "sales.add_salesreturnline",
+         "sales.change_salesreturnline", "sales.delete_salesreturnline"),
         "Warehouse operations",
     ),
     RoleDefinition(
@@ -93,7 +104,7 @@ STANDARD_ROLES: tuple[RoleDefinition, ...] = (
         (
             "parties.view_*", "catalog.view_*", "inventory.view_*", "crm.view_*", *_PERIOD_CLOSE,
             "core.view_auditentry", "core.view_currency", "core.view_exchangerate", "core.add_exchangerate",
-            "core.change_exchangerate",
+            "core.change_exchangerate", "finance.*", "ledger.*", "sales.view_*", "pricing.view_*", "sales.override_credit_limit",
         ),
         "Invoices, payments, settlements, closing periods",
     ),

@@ -103,6 +103,10 @@ class Counterparty(models.Model):
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="counterparties")
     price_type_code = models.CharField(_("price type"), max_length=50, blank=True, db_index=True)
     discount_group = models.CharField(_("discount group"), max_length=50, blank=True, db_index=True)
+    credit_limit = models.DecimalField(
+        _("credit limit"), max_digits=15, decimal_places=2, null=True, blank=True,
+        help_text=_("Most the client may owe, in the base currency, including the order being confirmed; empty: no limit"),
+    )
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("responsible"), on_delete=models.PROTECT, related_name="counterparties"
     )

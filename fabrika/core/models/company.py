@@ -57,6 +57,7 @@ class CompanySettings(models.Model):
         _("default stock valuation"), max_length=10, choices=ValuationMethod.choices, default=ValuationMethod.FIFO
     )
     allow_negative_stock = models.BooleanField(_("allow negative stock (moving average only)"), default=False)
+    default_vat_rate = models.DecimalField(_("default VAT rate, %"), max_digits=5, decimal_places=2, default=20)
 
     class Meta:
         verbose_name = _("company settings")

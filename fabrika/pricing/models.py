@@ -1,0 +1,3 @@
+"""Price types, price lists and discount rules (written by the pricing work)."""
+
+from django.db import models  # noqa: F401
