@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("fabrika.core.urls_events")),
     path("", include("fabrika.core.urls_imports")),
     path("", include("fabrika.core.urls_printing")),
+    path("", include("fabrika.core.urls_mailing")),
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),

@@ -1,0 +1,1 @@
+"""Printed forms registered by this sub-domain (see fabrika/core/printing.py)."""

@@ -1,0 +1,23 @@
+"""An order's status follows its lines: done when every line is shipped in full and what the client kept (shipped − returned) is invoiced,
+back to confirmed when a cancellation reopens a line. Shipment, return and invoice services call it at the end of
+their transaction."""
+
+from __future__ import annotations
+
+from .models import OrderStatus, SalesOrder
+
+
+def order_progress_refresh(*, order_id: int) -> SalesOrder:
+    order = SalesOrder.objects.select_for_update().get(pk=order_id)
+    if order.status not in (OrderStatus.CONFIRMED, OrderStatus.DONE):
+        return order
+    lines = list(order.lines.all())
+    complete = bool(lines) and all(
+        line.shipped_quantity >= line.quantity and line.invoiced_quantity >= line.shipped_quantity - line.returned_quantity
+        for line in lines
+    )
+    status = OrderStatus.DONE if complete else OrderStatus.CONFIRMED
+    if status != order.status:
+        order.status = status
+        order.save(update_fields=["status", "updated_at"])
+    return order
