@@ -1,10 +1,14 @@
 """Generic record cards: fields, related lists and the timeline (activities plus the record's audit entries).
 
-Higher apps add entries to every card's timeline by registering a source at start-up (core cannot import them):
+Higher apps extend cards of lower apps' records by registering sources at start-up (core and lower apps cannot
+import them):
 
     register_timeline_source(activity_timeline_entries)  # (record, *, limit) -> Iterable[TimelineEntry]
+    register_card_actions(deal_order_actions)             # (record, user) -> Iterable[CardAction]: buttons in the header
+    register_related_lists(counterparty_orders)           # (record, user) -> Iterable[RelatedList]: sections of the card
 
-A source returns nothing for records it does not know.
+A source returns nothing for records it does not know, and checks the user's permissions and scope itself.
+Every card built on core/ui/card.html shows them (template tags `record_actions` and `record_related_lists`).
 """
 
 from __future__ import annotations
@@ -80,6 +84,39 @@ def register_timeline_source(source: TimelineSource) -> None:
 def unregister_timeline_source(source: TimelineSource) -> None:
     if source in _timeline_sources:
         _timeline_sources.remove(source)
+
+
+@dataclass(frozen=True)
+class CardAction:
+    label: Any
+    url: str
+    style: str = ""  # "", "primary" or "danger": the button's class
+
+
+CardActionSource = Callable[[models.Model, Any], Iterable[CardAction]]
+RelatedListSource = Callable[[models.Model, Any], Iterable[RelatedList]]
+_action_sources: list[CardActionSource] = []
+_related_sources: list[RelatedListSource] = []
+
+
+def register_card_actions(source: CardActionSource) -> None:
+    """Add `source(record, user)`'s buttons to every record card's header (registering twice is a no-op)."""
+    if source not in _action_sources:
+        _action_sources.append(source)
+
+
+def register_related_lists(source: RelatedListSource) -> None:
+    """Add `source(record, user)`'s related lists to every record card (registering twice is a no-op)."""
+    if source not in _related_sources:
+        _related_sources.append(source)
+
+
+def card_actions_for(record: models.Model, user) -> list[CardAction]:
+    return [action for source in _action_sources for action in source(record, user)]
+
+
+def related_lists_for(record: models.Model, user) -> list[RelatedList]:
+    return [related for source in _related_sources for related in source(record, user)]
 
 
 def display(value: Any) -> str:
