@@ -286,8 +286,9 @@ def _mount_routers() -> None:
     from fabrika.crm.api_activities import router as crm_activities_router
     from fabrika.crm.api_leads import router as crm_leads_router
     from fabrika.crm.api_pipelines import router as crm_pipelines_router
+    from fabrika.crm.api_plans import router as crm_plans_router
 
-    for router in (crm_pipelines_router, crm_leads_router, crm_activities_router):
+    for router in (crm_pipelines_router, crm_leads_router, crm_activities_router, crm_plans_router):
         api.add_router("/crm", router)
 
     from fabrika.catalog.api import router as catalog_router

@@ -11,6 +11,7 @@ NAVIGATION = [
     (_("Deals"), "crm:deal_list", "crm.view_deal", "main"),
     (_("Tasks"), "crm:task_list", "crm.view_activity", "main"),
     (_("Calendar"), "crm:calendar", "crm.view_activity", "main"),
+    (_("Sales plans"), "crm:plan_report", "crm.view_salesplan", "main"),
     (_("Products"), "catalog:product_list", "catalog.view_product", "main"),
     (_("Stock documents"), "inventory:document_list", "inventory.view_stockdocument", "main"),
     (_("Stock reports"), "inventory:report_index", "inventory.view_stockmove", "main"),

@@ -132,6 +132,22 @@ def load_pipelines(context: DemoContext) -> None:
                 deal_move(actor=context.users["buyer"], deal=deal, stage=stages[stage_name])
 
 
+def load_plans(context: DemoContext) -> None:
+    """Monthly sales plans of this year for the two sales managers (set once; a second load changes nothing)."""
+    from .models import SalesPlan
+    from .services_plans import sales_plans_set
+
+    year = timezone.localdate().year
+    managers = {"sales1": Decimal("600000.00"), "sales2": Decimal("900000.00")}
+    if SalesPlan.objects.filter(month__year=year, user__username__in=list(managers)).exists():
+        return
+    sales_plans_set(actor=context.users["headsales"], entries=[
+        {"user": context.users[username].pk, "month": f"{year}-{month:02d}", "amount": str(amount)}
+        for username, amount in managers.items() for month in range(1, 13)
+    ])
+
+
 def load_crm(context: DemoContext) -> None:
     """The CRM demo; loading twice changes nothing."""
     load_pipelines(context)
+    load_plans(context)
