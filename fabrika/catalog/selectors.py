@@ -117,3 +117,15 @@ def product_group_get(group_id: int) -> ProductGroup:
     if group is None:
         raise NotFound(f"Product group {group_id} not found")
     return group
+
+
+def product_choices(actor, query: str, *, limit: int, params: dict[str, str]) -> list[tuple[int, str]] | None:
+    """Autocomplete source (fabrika.core.ui.autocomplete): active products by SKU, name or exact barcode;
+    `params["kinds"]` = "finished,goods" keeps those kinds."""
+    if not actor.has_perm("catalog.view_product"):
+        return None
+    queryset = product_list(search=query, active=True)
+    kinds = [kind for kind in (params.get("kinds") or "").split(",") if kind]
+    if kinds:
+        queryset = queryset.filter(kind__in=kinds)
+    return [(pk, f"{sku} · {name}") for pk, sku, name in queryset.values_list("pk", "sku", "name")[:limit]]

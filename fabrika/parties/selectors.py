@@ -90,3 +90,24 @@ def counterparty_duplicates_for_user(actor: User, counterparty: Counterparty, *,
 def responsible_choices() -> list[tuple[str, str]]:
     """Active users who can be made responsible for a counterparty, as (id, name) pairs."""
     return [(str(user.pk), str(user)) for user in User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")]
+
+
+def counterparty_choices(actor: User, query: str, *, limit: int, params: dict[str, str]) -> list[tuple[int, str]] | None:
+    """Autocomplete source (fabrika.core.ui.autocomplete): active counterparties in the actor's scope matching `query`
+    (name, tax ID, e-mail, phone); `params["roles"]` = "client,dealer" keeps those having any of the roles."""
+    if not actor.has_perm("parties.view_counterparty"):
+        return None
+    queryset = counterparty_search_queryset_for_user(actor).filter(is_active=True)
+    if query:
+        queryset = queryset.filter(search_condition(query))
+    roles = [role for role in (params.get("roles") or "").split(",") if role]
+    unknown = [role for role in roles if role not in ROLE_FIELDS]
+    if unknown:
+        raise ValidationError({"roles": [gettext("Must be one of: %(choices)s") % {"choices": ", ".join(ROLE_FIELDS)}]})
+    if roles:
+        condition = Q()
+        for role in roles:
+            condition |= Q(**{ROLE_FIELDS[role]: True})
+        queryset = queryset.filter(condition)
+    rows = queryset.order_by("name", "id").values_list("pk", "name", "tax_id", "city")[:limit]
+    return [(pk, " · ".join(part for part in (name, tax_id, city) if part)) for pk, name, tax_id, city in rows]

@@ -42,7 +42,10 @@ def test_receipt_with_the_barcode_field_then_post_and_see_stock(live_server, pag
     page.click("text=Receipt")
     page.wait_for_url(f"{base}/inventory/documents/new/receipt/")
     page.select_option("select[name=to_location]", str(main.pk))
-    page.select_option("select[name=counterparty]", label="Servo Motors Ltd")
+    # the supplier is found by typing (the select lists only the chosen one: there may be thousands)
+    page.fill(".autocomplete-input", "servo")
+    page.click(".autocomplete-hits button:has-text('Servo Motors Ltd')")
+    assert page.eval_on_selector("select[name=counterparty]", "s => s.selectedOptions[0].text") == "Servo Motors Ltd"
     page.click("button.primary[type=submit]")
     page.wait_for_url(f"{base}/inventory/documents/*/")
     document = StockDocument.objects.get()

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +18,7 @@ from fabrika.core.errors import DomainError, NotFound
 from fabrika.core.permissions import can
 
 from . import exports, services
+from .autocomplete import autocomplete_choices
 from .lists import COLUMNS_PARAM, EXPORT_PARAM, PAGE_PARAM, VIEW_PARAM, ListConfig, ListState, bulk_action_for
 from .search import global_search
 from .selectors import saved_views_for_user
@@ -168,3 +170,18 @@ def search(request: HttpRequest) -> HttpResponse:
     if short:
         return render(request, "core/ui/_search_results.html", context)
     return render(request, "core/ui/search.html", context)
+
+
+@login_required
+def autocomplete(request: HttpRequest, source: str) -> JsonResponse:
+    """Matches for an AutocompleteSelect: [{"value", "label"}]; 403 when the user may not see the entity."""
+    params = {key: value for key, value in request.GET.items() if key != "q"}
+    try:
+        choices = autocomplete_choices(request.user, source, request.GET.get("q", ""), params=params)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as refused:
+        return JsonResponse({"detail": refused.message}, status=refused.status)
+    if choices is None:
+        raise DjangoPermissionDenied
+    return JsonResponse([{"value": value, "label": label} for value, label in choices], safe=False)

@@ -20,3 +20,51 @@ document.addEventListener("keydown", (event) => {
 document.addEventListener("click", (event) => {
   if (!event.target.closest(".topsearch")) document.querySelectorAll(".search-dropdown").forEach((el) => { el.innerHTML = ""; });
 });
+
+// AutocompleteSelect (fabrika/core/ui/autocomplete.py): typing in the search box lists matches from the server;
+// choosing one makes it the select's only option, so the form posts its id as a plain <select> would.
+(() => {
+  let timer = null;
+  const hitsOf = (box) => box.querySelector(".autocomplete-hits");
+  const clear = (box) => { hitsOf(box).innerHTML = ""; };
+  async function lookup(box, query) {
+    const base = box.dataset.autocompleteUrl;
+    const url = base + (base.includes("?") ? "&" : "?") + new URLSearchParams({ q: query });
+    const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) { clear(box); return; }
+    const hits = hitsOf(box);
+    hits.innerHTML = "";
+    for (const item of await response.json()) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.value = item.value;
+      button.textContent = item.label;
+      li.appendChild(button);
+      hits.appendChild(li);
+    }
+  }
+  document.addEventListener("input", (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.classList.contains("autocomplete-input")) return;
+    const box = input.closest(".autocomplete");
+    clearTimeout(timer);
+    if (!input.value.trim()) { clear(box); return; }
+    timer = setTimeout(() => lookup(box, input.value.trim()), 250);
+  });
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest(".autocomplete-hits button");
+    if (!button) {
+      document.querySelectorAll(".autocomplete").forEach((box) => { if (!box.contains(event.target)) clear(box); });
+      return;
+    }
+    const box = button.closest(".autocomplete");
+    const select = box.querySelector("select");
+    let option = Array.from(select.options).find((o) => o.value === button.dataset.value);
+    if (!option) { option = new Option(button.textContent, button.dataset.value); select.add(option); }
+    select.value = button.dataset.value;
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    box.querySelector(".autocomplete-input").value = "";
+    clear(box);
+  });
+})();
