@@ -24,6 +24,7 @@ def main() -> int:
     import django
 
     django.setup()
+    import bench.w1  # noqa: F401  (registers W1)
     import bench.w2  # noqa: F401  (registers W2)
     from bench.workloads import WORKLOADS, run_workload
 

@@ -85,7 +85,7 @@ def unit_conversion_create(
     target = _instance(errors, "to_unit", Unit, to_unit, required=True)
     item = _instance(errors, "product", Product, product, required=False)
     number = _decimal(errors, "factor", factor)
-    if number is not None and (number.as_tuple().exponent < -6 or number >= Decimal("1e9")):  # type: ignore[operator]
+    if number is not None and (number.normalize().as_tuple().exponent < -6 or number >= Decimal("1e9")):  # type: ignore[operator]
         errors.setdefault("factor", []).append("At most 9 digits before and 6 after the decimal point")
     if source is not None and source == target:
         errors.setdefault("to_unit", []).append("Choose a different unit from the one converted")

@@ -71,7 +71,7 @@ STANDARD_ROLES: tuple[RoleDefinition, ...] = (
     RoleDefinition(
         "Director", Scope.ALL,
         ("core.view_*", "parties.view_*", "catalog.view_*", "inventory.view_*", "crm.view_*", "ledger.view_*", "pricing.view_*",
-         "sales.view_*", "finance.view_*", "sales.approve_discount", "sales.override_credit_limit"),
+         "sales.view_*", "finance.view_*"),
         "Sees everything, changes nothing by default",
     ),
     RoleDefinition(

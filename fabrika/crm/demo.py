@@ -14,7 +14,7 @@ SALES_STAGES = (
     {"name": "Needs identified", "probability": 25, "color": "#6610f2", "remind_after_days": 5},
     {"name": "Proposal sent", "probability": 50, "color": "#fd7e14", "required_fields": ["amount", "contact"]},
     {"name": "Negotiation", "probability": 75, "color": "#ffc107", "required_fields": ["amount", "expected_close"]},
-    {"name": "Won", "kind": "won", "probability": 100, "color": "#198754"},
+    {"name": "Won", "kind": "won", "probability": 100, "color": "#198754", "order_event": "order_confirmed"},
     {"name": "Lost", "kind": "lost", "probability": 0, "color": "#dc3545"},
 )
 

@@ -12,7 +12,7 @@ from fabrika.core.models import Currency, User
 from fabrika.core.ui.forms import add_custom_fields, custom_values
 from fabrika.parties.models import Contact, Counterparty
 
-from .models.pipelines import Deal, Pipeline, PipelinePurpose, Stage, StageKind
+from .models.pipelines import Deal, Pipeline, PipelinePurpose, Stage, StageKind, StageOrderEvent
 from .services_pipelines import DEAL_ENTITY, required_field_choices
 
 
@@ -43,6 +43,9 @@ class StageForm(forms.Form):
     remind_after_days = forms.IntegerField(
         label=_("Remind the responsible after, days in the stage"), min_value=1, required=False
     )
+    order_event = forms.ChoiceField(
+        label=_("Move the deal here when its sales order is"), choices=StageOrderEvent.choices, required=False,
+    )
 
     def __init__(self, *args, pipeline: Pipeline, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,6 +69,7 @@ def stage_initial(stage: Stage) -> dict[str, Any]:
         "task_due_hours": stage.task_due_hours,
         "advance_on_task_close": stage.advance_on_task_close,
         "remind_after_days": stage.remind_after_days,
+        "order_event": stage.order_event,
     }
 
 

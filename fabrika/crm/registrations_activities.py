@@ -9,7 +9,6 @@ def register() -> None:
     from fabrika.core.ui.cards import register_card_actions, register_related_lists, register_timeline_source
 
     from .cards import counterparty_actions, counterparty_related
-
     from .selectors_activities import activity_timeline_entries
     from .services_activities import TASK_DUE_TIMER, task_due_fire
 

@@ -22,6 +22,7 @@ class StageIn(Schema):
     task_due_hours: int | None = None
     advance_on_task_close: bool = False
     remind_after_days: int | None = None
+    order_event: str = ""
 
 
 class StagePatch(Schema):
@@ -37,6 +38,7 @@ class StagePatch(Schema):
     task_due_hours: int | None = None
     advance_on_task_close: bool | None = None
     remind_after_days: int | None = None
+    order_event: str | None = None
 
 
 class StageOut(Schema):
@@ -54,6 +56,7 @@ class StageOut(Schema):
     task_due_hours: int | None
     advance_on_task_close: bool
     remind_after_days: int | None
+    order_event: str
 
 
 class StageOrderIn(Schema):

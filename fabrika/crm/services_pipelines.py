@@ -29,7 +29,15 @@ from fabrika.core.notifications import notification_create
 from fabrika.core.timers import cancel_timers, schedule_timer
 from fabrika.parties.models import Contact, Counterparty
 
-from .models.pipelines import Deal, DealStageHistory, Pipeline, PipelinePurpose, Stage, StageKind
+from .models.pipelines import (
+    Deal,
+    DealStageHistory,
+    Pipeline,
+    PipelinePurpose,
+    Stage,
+    StageKind,
+    StageOrderEvent,
+)
 
 DEAL_ENTITY = "crm.deal"
 DEAL_NUMBER_TYPE = "deal"
@@ -52,6 +60,7 @@ STAGE_FIELDS = (
     "task_due_hours",
     "advance_on_task_close",
     "remind_after_days",
+    "order_event",
 )
 
 
@@ -220,6 +229,12 @@ def _clean_stage(pipeline: Pipeline, data: dict[str, Any], *, existing: Stage | 
     cleaned["task_role"] = role or None
     _positive_int(errors, cleaned, "task_due_hours", merged.get("task_due_hours"), maximum=100000)
     _positive_int(errors, cleaned, "remind_after_days", merged.get("remind_after_days"), maximum=3650)
+    order_event = merged.get("order_event") or ""
+    if order_event not in StageOrderEvent.values:
+        errors["order_event"] = [_("Choose one of: %(choices)s") % {"choices": ", ".join(v for v in StageOrderEvent.values if v)}]
+    elif order_event and pipeline.stages.filter(order_event=order_event).exclude(pk=existing.pk if existing else None).exists():
+        errors["order_event"] = [_("Another stage of this pipeline already follows this order event")]
+    cleaned["order_event"] = order_event
     if cleaned.get("task_on_enter"):
         if not cleaned["task_title"]:
             errors.setdefault("task_title", []).append(_("A stage task needs a title"))
@@ -339,7 +354,7 @@ def _decimal_amount(errors, value: Any) -> decimal.Decimal | None:
     if amount < 0:
         errors["amount"] = [_("The amount cannot be negative")]
         return None
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+    if amount.normalize().as_tuple().exponent < -2:  # type: ignore[operator]
         errors["amount"] = [_("At most 2 decimal places")]
         return None
     if amount > MAX_AMOUNT:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fabrika.catalog.enums import Tracking
 from fabrika.catalog.models import Product, Unit, UnitConversion
-from fabrika.core.ui.autocomplete import AutocompleteSelect
+from fabrika.core.ui.autocomplete import use_autocomplete
 from fabrika.parties.selectors import counterparty_queryset_for_user
 
 from .enums import DOCUMENT_ROUTES, INCOMING_TYPES, VALUED_KINDS, DocumentType, LocationKind
@@ -98,7 +98,7 @@ class DocumentForm(forms.Form):
                 parties = parties.filter(Q(is_client=True) | Q(is_dealer=True))
             self.fields["counterparty"].queryset = parties.order_by("name")
             roles = "supplier" if document_type in (DocumentType.RECEIPT, DocumentType.SUPPLIER_RETURN) else "client,dealer"
-            self.fields["counterparty"].widget = AutocompleteSelect("counterparties", params={"roles": roles})
+            use_autocomplete(self.fields["counterparty"], "counterparties", params={"roles": roles})
             self.fields["counterparty"].label = _("Supplier") if document_type in (DocumentType.RECEIPT, DocumentType.SUPPLIER_RETURN) else _("Customer")
 
     def service_data(self) -> dict[str, Any]:

@@ -166,6 +166,11 @@ class StockDocument(models.Model):
     def __str__(self) -> str:
         return f"{self.get_document_type_display()} {self.number or _('(draft)')}"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("inventory:document_detail", args=[self.pk])
+
 
 class StockDocumentLine(models.Model):
     document = models.ForeignKey(StockDocument, verbose_name=_("document"), on_delete=models.CASCADE, related_name="lines")

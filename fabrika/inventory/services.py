@@ -22,7 +22,7 @@ from fabrika.core.models import CompanySettings, ExchangeRate, User
 from fabrika.core.models.audit import AuditAction
 from fabrika.parties.models import Counterparty
 
-from . import locks
+from . import accounting, locks
 from .engine import Move, StockPolicy, apply_moves, valued_location_ids
 from .enums import (
     DOCUMENT_ROUTES,
@@ -81,7 +81,7 @@ def _decimal(errors: dict, field: str, value: Any, *, places: int, allow_zero: b
         errors.setdefault(field, []).append("Enter a number")
     elif number < 0 or (number == 0 and not allow_zero):
         errors.setdefault(field, []).append("Must be zero or more" if allow_zero else "Must be greater than zero")
-    elif number.as_tuple().exponent < -places:  # type: ignore[operator]
+    elif number.normalize().as_tuple().exponent < -places:  # type: ignore[operator]
         errors.setdefault(field, []).append(f"At most {places} decimal places")
     elif number > MAX_AMOUNT:
         errors.setdefault(field, []).append("Too large: at most 11 digits before the decimal point")
@@ -330,7 +330,7 @@ def _resolve_line(document: StockDocument, data: dict[str, Any], errors: dict) -
         unit = product.purchase_unit if document.document_type == DocumentType.RECEIPT and product.purchase_unit_id else product.stock_unit
     is_count = document.document_type == DocumentType.COUNT
     amount = _decimal(errors, "quantity", data.get("quantity", "1" if data.get("barcode") else None), places=4, allow_zero=is_count)
-    if amount is not None and unit is not None and amount.as_tuple().exponent < -unit.decimal_places:  # type: ignore[operator]
+    if amount is not None and unit is not None and amount.normalize().as_tuple().exponent < -unit.decimal_places:  # type: ignore[operator]
         if unit.decimal_places == 0:
             errors.setdefault("quantity", []).append(f"{unit.code} must be a whole number")
         else:
@@ -591,6 +591,7 @@ def stock_document_post(*, actor: User, document_id: int, policy: StockPolicy) -
     document.total_value = sum(line_costs.values(), ZERO)
     document.posted_at, document.posted_by = posted_at, actor
     document.save(update_fields=["status", "number", "exchange_rate", "total_value", "posted_at", "posted_by", "updated_at"])
+    accounting.stock_document_journal(actor=actor, document=document, moves=moves, revalued=result.revalued_moves if moves else [], valued=valued, on=document.date)
     audit.record(
         actor=actor, action=AuditAction.POST, target=document,
         changes={"number": document.number, "moves": len(moves), "value": document.total_value},
@@ -742,7 +743,8 @@ def stock_document_cancel(*, actor: User, document_id: int, policy: StockPolicy,
                 raise Conflict(f"Serial number {serial.serial} has moved on to {serial.location}; cancel that document first",
                                code="serial_moved", field="serial")
         if reversals:
-            apply_moves(moves=reversals, methods=methods, policy=policy, posted_at=now)
+            result = apply_moves(moves=reversals, methods=methods, policy=policy, posted_at=now)
+            accounting.stock_document_journal(actor=actor, document=document, moves=reversals, revalued=result.revalued_moves, valued=valued, on=on, cancellation=True)
             for move in reversals:
                 if move.serial_id:
                     SerialNumber.objects.filter(pk=move.serial_id).update(location_id=move.to_location_id)

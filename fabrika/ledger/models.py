@@ -42,6 +42,11 @@ class Account(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("ledger:account_detail", args=[self.pk])
+
 
 class JournalEntry(models.Model):
     date = models.DateField(_("date"))
@@ -69,6 +74,11 @@ class JournalEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.date} {self.source_number or self.source_type} {self.total}"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("ledger:entry_detail", args=[self.pk])
+
 
 class JournalLine(models.Model):
     entry = models.ForeignKey(JournalEntry, verbose_name=_("entry"), on_delete=models.CASCADE, related_name="lines")
@@ -93,3 +103,6 @@ class JournalLine(models.Model):
             models.CheckConstraint(condition=Q(debit__gte=0) & Q(credit__gte=0), name="journal_line_not_negative"),
             models.CheckConstraint(condition=Q(debit=0) | Q(credit=0), name="journal_line_one_side"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.debit or -self.credit}"

@@ -54,3 +54,20 @@ def test_widget_renders_only_the_selected_option_and_validates_against_the_field
     assert f'value="{parties[7].pk}" selected' in html and "data-autocomplete-url" in html
     assert Form({"counterparty": parties[3].pk}).is_valid()
     assert not Form({"counterparty": 999999}).is_valid()
+
+
+def test_use_autocomplete_on_an_existing_field_renders_the_chosen_label(make_user):
+    from fabrika.core.ui.autocomplete import use_autocomplete
+
+    owner = make_user("Sales manager", username="owner2")
+    party = _party("Lyceum 30", owner, is_client=True)
+
+    class Form(forms.Form):
+        counterparty = forms.ModelChoiceField(queryset=Counterparty.objects.all())
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            use_autocomplete(self.fields["counterparty"], "counterparties")
+
+    html = str(Form({"counterparty": str(party.pk)})["counterparty"])
+    assert f'<option value="{party.pk}" selected>Lyceum 30</option>' in html

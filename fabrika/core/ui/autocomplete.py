@@ -36,8 +36,16 @@ def autocomplete_choices(actor, source: str, query: str, *, params: dict[str, st
     return import_string(path)(actor, (query or "").strip(), limit=limit, params=params)
 
 
+def use_autocomplete(field: forms.ModelChoiceField, source: str, *, params: dict[str, str] | None = None) -> None:
+    """Give an existing form field an AutocompleteSelect (a widget assigned after the field was built must be told the
+    field's choices, which ModelChoiceField only hands to the widget it was created with)."""
+    field.widget = AutocompleteSelect(source, params=params, attrs=field.widget.attrs)
+    field.widget.choices = field.choices
+
+
 class AutocompleteSelect(forms.Select):
-    """`forms.ModelChoiceField(queryset=..., widget=AutocompleteSelect("counterparties", params={"role": "client"}))`."""
+    """`forms.ModelChoiceField(queryset=..., widget=AutocompleteSelect("counterparties", params={"roles": "client"}))`,
+    or `use_autocomplete(form.fields["counterparty"], "counterparties")` on a field that exists already."""
 
     template_name = "core/ui/widgets/autocomplete.html"
 
@@ -57,8 +65,8 @@ class AutocompleteSelect(forms.Select):
         if chosen and field is not None:
             for index, instance in enumerate(field.queryset.filter(pk__in=chosen), start=1):
                 options.append(self.create_option(name, instance.pk, field.label_from_instance(instance), True, index, attrs=attrs))
-        elif chosen:
-            labels = dict((str(k), v) for k, v in iterator)
+        elif chosen:  # plain choices (a list): small by nature
+            labels = dict((str(k), v) for k, v in iterator) if isinstance(iterator, list | tuple) else {}
             for index, key in enumerate(chosen, start=1):
                 options.append(self.create_option(name, key, labels.get(key, key), True, index, attrs=attrs))
         return [(None, options, 0)]

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'sales plan',
                 'verbose_name_plural': 'sales plans',
                 'ordering': ['month', 'user_id'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'month'), name='crm_sales_plan_user_month'), models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='crm_sales_plan_amount_not_negative'), models.CheckConstraint(condition=models.Q(('month__day', 1)), name='crm_sales_plan_month_first_day')],
+                'constraints': [models.UniqueConstraint(fields=('user', 'month'), name='crm_sales_plan_user_month'), models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='crm_sales_plan_amount_not_negative')],
             },
         ),
     ]

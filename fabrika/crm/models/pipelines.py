@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Deal", "DealStageHistory", "Pipeline", "PipelinePurpose", "Stage", "StageKind"]
+__all__ = ["Deal", "DealStageHistory", "Pipeline", "PipelinePurpose", "Stage", "StageKind", "StageOrderEvent"]
 
 
 class PipelinePurpose(models.TextChoices):
@@ -50,6 +50,16 @@ class Pipeline(models.Model):
     def custom_context(self) -> str:
         """The custom-field context of this pipeline's own deal fields."""
         return f"pipeline:{self.pk}"
+
+
+class StageOrderEvent(models.TextChoices):
+    """When a deal follows its sales order into a stage (Stage.order_event)."""
+
+    NONE = "", _("(none)")
+    ORDER_CONFIRMED = "order_confirmed", _("order confirmed")
+    ORDER_SHIPPED = "order_shipped", _("order shipped")
+    ORDER_INVOICED = "order_invoiced", _("order invoiced")
+    ORDER_PAID = "order_paid", _("order paid")
 
 
 class Stage(models.Model):
@@ -90,6 +100,11 @@ class Stage(models.Model):
     advance_on_task_close = models.BooleanField(_("move to the next stage when the stage task is closed"), default=False)
     # Automation: remind the responsible when a deal stays longer than N days.
     remind_after_days = models.PositiveIntegerField(_("remind after, days in stage"), null=True, blank=True)
+    # Automation: the deal follows its sales order (fabrika/sales/deals.py).
+    order_event = models.CharField(
+        _("move here when the deal's order is"), max_length=20, choices=StageOrderEvent.choices, blank=True, default="",
+        help_text=_("The deal moves to this stage when its sales order reaches this point"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

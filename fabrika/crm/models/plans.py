@@ -12,6 +12,8 @@ __all__ = ["SalesPlan"]
 
 class SalesPlan(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("manager"), on_delete=models.CASCADE, related_name="+")
+    # Always the first day of the month (services_plans.parse_month). Not a CheckConstraint: on SQLite `month__day`
+    # compiles to Django's django_date_extract(), which a plain sqlite3 connection (backup, restore) does not know.
     month = models.DateField(_("month"), help_text=_("The first day of the month"))
     amount = models.DecimalField(_("plan"), max_digits=15, decimal_places=2)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.PROTECT, related_name="+")
@@ -24,7 +26,6 @@ class SalesPlan(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "month"], name="crm_sales_plan_user_month"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="crm_sales_plan_amount_not_negative"),
-            models.CheckConstraint(condition=Q(month__day=1), name="crm_sales_plan_month_first_day"),
         ]
 
     def __str__(self) -> str:

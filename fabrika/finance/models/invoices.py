@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 QUANTITY = {"max_digits": 15, "decimal_places": 4}
@@ -78,6 +79,9 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number or _("Draft invoice #%(id)s") % {"id": self.pk}
 
+    def get_absolute_url(self) -> str:
+        return reverse("finance:invoice_detail", args=[self.pk])
+
     @property
     def open_amount(self):
         return self.total - self.paid_amount - self.credited_amount
@@ -106,6 +110,9 @@ class InvoiceLine(models.Model):
         ordering = ["position", "id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="invoice_line_quantity_positive")]
 
+    def __str__(self) -> str:
+        return f"{self.description} × {self.quantity.normalize():f}"
+
 
 class PaymentScheduleItem(models.Model):
     """One expected payment of an order or an invoice: a prepayment (percent of the total) or a dated instalment."""
@@ -127,6 +134,27 @@ class PaymentScheduleItem(models.Model):
             models.CheckConstraint(condition=Q(order__isnull=False) | Q(invoice__isnull=False), name="schedule_item_has_document"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="schedule_item_amount_positive"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.due_date.isoformat()} {self.amount}"
+
+    @property
+    def open_amount(self):
+        return max(self.amount - self.paid_amount, 0)
+
+    @property
+    def state(self) -> str:
+        """paid (in full), overdue (due date passed), due (today) or planned."""
+        from django.utils import timezone
+
+        if self.amount - self.paid_amount <= 0:
+            return "paid"
+        today = timezone.localdate()
+        return "overdue" if self.due_date < today else "due" if self.due_date == today else "planned"
+
+    @property
+    def state_label(self) -> str:
+        return str({"paid": _("Paid"), "overdue": _("Overdue"), "due": _("Due today"), "planned": _("Planned")}[self.state])
 
 
 class CreditNote(models.Model):
@@ -155,6 +183,9 @@ class CreditNote(models.Model):
     def __str__(self) -> str:
         return self.number or _("Draft credit note #%(id)s") % {"id": self.pk}
 
+    def get_absolute_url(self) -> str:
+        return reverse("finance:credit_note_detail", args=[self.pk])
+
 
 class CreditNoteLine(models.Model):
     credit_note = models.ForeignKey(CreditNote, verbose_name=_("credit note"), on_delete=models.CASCADE, related_name="lines")
@@ -172,3 +203,6 @@ class CreditNoteLine(models.Model):
         verbose_name_plural = _("credit note lines")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="credit_note_line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.description} × {self.quantity.normalize():f}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .invoices import MONEY, RATE, Direction, DocumentStatus  # noqa: F401
@@ -58,6 +59,9 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return self.number or _("Draft payment #%(id)s") % {"id": self.pk}
 
+    def get_absolute_url(self) -> str:
+        return reverse("finance:payment_detail", args=[self.pk])
+
     @property
     def unallocated_amount(self):
         return self.amount - self.allocated_amount
@@ -80,3 +84,6 @@ class PaymentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment} → {self.invoice}: {self.amount}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:payment_detail", args=[self.payment_id])

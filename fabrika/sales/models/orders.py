@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 QUANTITY = {"max_digits": 15, "decimal_places": 4}
@@ -82,6 +83,9 @@ class SalesOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number or _("Draft order #%(id)s") % {"id": self.pk}
+
+    def get_absolute_url(self) -> str:
+        return reverse("sales:order_detail", args=[self.pk])
 
 
 class SalesOrderLine(models.Model):

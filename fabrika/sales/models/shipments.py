@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .orders import MONEY, QUANTITY
@@ -44,6 +45,9 @@ class Shipment(models.Model):
     def __str__(self) -> str:
         return self.number or _("Draft shipment #%(id)s") % {"id": self.pk}
 
+    def get_absolute_url(self) -> str:
+        return reverse("sales:shipment_detail", args=[self.pk])
+
 
 class ShipmentLine(models.Model):
     shipment = models.ForeignKey(Shipment, verbose_name=_("shipment"), on_delete=models.CASCADE, related_name="lines")
@@ -62,6 +66,9 @@ class ShipmentLine(models.Model):
         verbose_name_plural = _("shipment lines")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.order_line.product} × {self.quantity.normalize():f}"
 
 
 class SalesReturn(models.Model):
@@ -88,6 +95,9 @@ class SalesReturn(models.Model):
     def __str__(self) -> str:
         return self.number or _("Draft return #%(id)s") % {"id": self.pk}
 
+    def get_absolute_url(self) -> str:
+        return reverse("sales:return_detail", args=[self.pk])
+
 
 class SalesReturnLine(models.Model):
     sales_return = models.ForeignKey(SalesReturn, verbose_name=_("return"), on_delete=models.CASCADE, related_name="lines")
@@ -104,3 +114,6 @@ class SalesReturnLine(models.Model):
         verbose_name_plural = _("return lines")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="sales_return_line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.order_line.product} × {self.quantity.normalize():f}"

@@ -122,3 +122,31 @@ def test_docs_page_works_offline(db, client):
     assert "cdn.jsdelivr.net" not in content
     assert "/static/ninja/swagger-ui-bundle.js" in content
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_schema_names_are_unique_across_apps():
+    """The OpenAPI document has one component per schema *name*: two apps' `LineIn` would silently share one entry
+    (and document one endpoint wrongly), so every ninja Schema class under fabrika/ needs its own name."""
+    import importlib
+    import pkgutil
+
+    from ninja import Schema
+
+    import fabrika
+
+    for module in pkgutil.walk_packages(fabrika.__path__, "fabrika."):
+        if module.name.rsplit(".", 1)[-1].startswith(("api", "schemas")):
+            importlib.import_module(module.name)
+    seen: dict[str, str] = {}
+    duplicates = []
+
+    def visit(cls):
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("fabrika."):
+                if sub.__name__ in seen and seen[sub.__name__] != sub.__module__:
+                    duplicates.append(f"{sub.__name__}: {seen[sub.__name__]} and {sub.__module__}")
+                seen.setdefault(sub.__name__, sub.__module__)
+            visit(sub)
+
+    visit(Schema)
+    assert duplicates == []

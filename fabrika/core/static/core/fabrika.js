@@ -44,6 +44,11 @@ document.addEventListener("click", (event) => {
       hits.appendChild(li);
     }
   }
+  // The search box is not a form value: its own "change" (on blur) must not reach a field's htmx validation, whose
+  // answer would otherwise replace the field after the choice was made.
+  document.addEventListener("change", (event) => {
+    if (event.target instanceof HTMLInputElement && event.target.classList.contains("autocomplete-input")) event.stopPropagation();
+  }, true);
   document.addEventListener("input", (event) => {
     const input = event.target;
     if (!(input instanceof HTMLInputElement) || !input.classList.contains("autocomplete-input")) return;

@@ -1,0 +1,67 @@
+"""Posted invoices and credit notes for the payments tests, built as ORM rows plus the journal entry the invoice
+posting rule writes (so these tests do not depend on the invoices services):
+
+    client invoice:        Dr receivables(cp) total / Cr revenue net / Cr vat_output tax
+    supplier invoice:      Dr grni net / Dr vat_input tax / Cr payables(cp) total
+    credit note to client: Dr revenue net / Dr vat_output tax / Cr receivables(cp) total
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from fabrika.finance.models import CreditNote, Direction, DocumentStatus, Invoice, PaymentScheduleItem
+from fabrika.ledger.services import EntryLine, Source, journal_post
+
+D = Decimal
+_counter = {"invoice": 0, "credit": 0}
+
+
+def _split(total: Decimal, rate: Decimal = Decimal(20)) -> tuple[Decimal, Decimal]:
+    tax = (total * rate / (100 + rate)).quantize(D("0.01"))
+    return total - tax, tax
+
+
+def posted_invoice(
+    *, counterparty, actor, total, date: dt.date, due_date: dt.date | None = None, direction: str = Direction.OUTGOING,
+    currency: str = "RUB", responsible=None, schedule: list[tuple[dt.date, str]] | None = None,
+) -> Invoice:
+    total = D(str(total))
+    net, tax = _split(total)
+    _counter["invoice"] += 1
+    prefix = "INV" if direction == Direction.OUTGOING else "SINV"
+    invoice = Invoice.objects.create(
+        number=f"{prefix}-{_counter['invoice']:05d}-{Invoice.objects.count() + 1}", direction=direction, status=DocumentStatus.POSTED,
+        date=date, due_date=due_date, counterparty=counterparty, currency=currency, net_total=net, tax_total=tax, total=total,
+        responsible=responsible or counterparty.responsible, author=actor,
+    )
+    party = counterparty.pk
+    if direction == Direction.OUTGOING:
+        lines = [EntryLine("receivables", debit=total, counterparty_id=party), EntryLine("revenue", credit=net),
+                 EntryLine("vat_output", credit=tax)]
+    else:
+        lines = [EntryLine("grni", debit=net), EntryLine("vat_input", debit=tax), EntryLine("payables", credit=total, counterparty_id=party)]
+    journal_post(actor=actor, date=date, source=Source.of(invoice), lines=lines)
+    for position, (due, amount) in enumerate(schedule or [], start=1):
+        PaymentScheduleItem.objects.create(invoice=invoice, position=position, due_date=due, amount=D(amount))
+    return invoice
+
+
+def posted_credit_note(*, invoice: Invoice, actor, total, date: dt.date) -> CreditNote:
+    total = D(str(total))
+    net, tax = _split(total)
+    _counter["credit"] += 1
+    note = CreditNote.objects.create(
+        number=f"CN-{_counter['credit']:05d}-{CreditNote.objects.count() + 1}", status=DocumentStatus.POSTED, date=date, invoice=invoice,
+        counterparty=invoice.counterparty, currency=invoice.currency, net_total=net, tax_total=tax, total=total, author=actor,
+    )
+    party = invoice.counterparty_id
+    if invoice.direction == Direction.OUTGOING:
+        lines = [EntryLine("revenue", debit=net), EntryLine("vat_output", debit=tax), EntryLine("receivables", credit=total, counterparty_id=party)]
+    else:
+        lines = [EntryLine("payables", debit=total, counterparty_id=party), EntryLine("grni", credit=net), EntryLine("vat_input", credit=tax)]
+    journal_post(actor=actor, date=date, source=Source.of(note), lines=lines)
+    invoice.credited_amount += total
+    invoice.save(update_fields=["credited_amount"])
+    return note
