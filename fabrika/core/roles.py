@@ -71,8 +71,8 @@ STANDARD_ROLES: tuple[RoleDefinition, ...] = (
     RoleDefinition(
         "Director", Scope.ALL,
         ("core.view_*", "parties.view_*", "catalog.view_*", "inventory.view_*", "crm.view_*", "ledger.view_*", "pricing.view_*",
-         "sales.view_*", "finance.view_*"),
-        "Sees everything, changes nothing by default",
+         "sales.view_*", "finance.view_*", "sales.override_credit_limit"),
+        "Sees everything, changes nothing by default; signs off orders over a client's credit limit",
     ),
     RoleDefinition(
         "Head of sales", Scope.DEPARTMENT,

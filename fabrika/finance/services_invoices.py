@@ -548,7 +548,7 @@ def _invoice_entry_lines(invoice: Invoice, lines: list[InvoiceLine]) -> list[Ent
     if invoice.direction == Direction.OUTGOING:
         return [
             EntryLine(accounts.RECEIVABLES, debit=total, counterparty_id=party),
-            EntryLine(accounts.REVENUE, credit=total - tax),
+            EntryLine(accounts.REVENUE, credit=total - tax, counterparty_id=party),  # the client as an analytic: sales per client
             EntryLine(accounts.VAT_OUTPUT, credit=tax),
         ]
     goods = sum((line.net_amount for line in lines if line.product_id and line.product.kind not in NON_STOCK_KINDS), ZERO)
@@ -997,7 +997,7 @@ def _note_entry_lines(note: CreditNote, invoice: Invoice) -> list[EntryLine]:
     party = note.counterparty_id
     if invoice.direction == Direction.OUTGOING:
         return [
-            EntryLine(accounts.REVENUE, debit=total - tax),
+            EntryLine(accounts.REVENUE, debit=total - tax, counterparty_id=party),
             EntryLine(accounts.VAT_OUTPUT, debit=tax),
             EntryLine(accounts.RECEIVABLES, credit=total, counterparty_id=party),
         ]

@@ -92,6 +92,7 @@ def test_order_two_shipments_invoice_partial_payment(live_server, chromium_brows
     page.fill("#add-line-form input[name=line-manual_discount_percent]", "8")
     page.click("#add-line-form button[type=submit]")
     page.locator("#order-lines", has_text="13800.00").wait_for()
+    assert "special discount" in page.inner_text("#order-lines")  # 8 % beat the 5 % promotion
     page.click("#confirm-button")
     page.locator("text=Confirmed").first.wait_for()
     order.refresh_from_db()

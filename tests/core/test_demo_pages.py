@@ -35,6 +35,16 @@ def _record_urls() -> list[str]:
     urls += [reverse("crm:deal_detail", args=[deal.pk]) for deal in Deal.objects.order_by("pk")[:2]]
     urls += [reverse("crm:kanban", args=[pipeline.pk]) for pipeline in Pipeline.objects.order_by("pk")]
     urls += [reverse("inventory:document_detail", args=[doc.pk]) for doc in StockDocument.objects.order_by("pk")[:2]]
+    # order to cash: the cards of the demo's order, shipment, invoice, payment and journal entry, and a settlement
+    from fabrika.finance.models import Invoice, Payment
+    from fabrika.ledger.models import JournalEntry
+    from fabrika.sales.models import SalesOrder, Shipment
+
+    for model in (SalesOrder, Shipment, Invoice, Payment, JournalEntry):
+        record = model.objects.order_by("pk").first()
+        assert record is not None, f"the demo has no {model._meta.verbose_name}"
+        urls.append(record.get_absolute_url())
+    urls.append(reverse("finance:settlement_detail", args=[Invoice.objects.order_by("pk").first().counterparty_id]))
     return urls
 
 

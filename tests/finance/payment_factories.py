@@ -38,7 +38,7 @@ def posted_invoice(
     )
     party = counterparty.pk
     if direction == Direction.OUTGOING:
-        lines = [EntryLine("receivables", debit=total, counterparty_id=party), EntryLine("revenue", credit=net),
+        lines = [EntryLine("receivables", debit=total, counterparty_id=party), EntryLine("revenue", credit=net, counterparty_id=party),
                  EntryLine("vat_output", credit=tax)]
     else:
         lines = [EntryLine("grni", debit=net), EntryLine("vat_input", debit=tax), EntryLine("payables", credit=total, counterparty_id=party)]
@@ -58,7 +58,7 @@ def posted_credit_note(*, invoice: Invoice, actor, total, date: dt.date) -> Cred
     )
     party = invoice.counterparty_id
     if invoice.direction == Direction.OUTGOING:
-        lines = [EntryLine("revenue", debit=net), EntryLine("vat_output", debit=tax), EntryLine("receivables", credit=total, counterparty_id=party)]
+        lines = [EntryLine("revenue", debit=net, counterparty_id=party), EntryLine("vat_output", debit=tax), EntryLine("receivables", credit=total, counterparty_id=party)]
     else:
         lines = [EntryLine("payables", debit=total, counterparty_id=party), EntryLine("grni", credit=net), EntryLine("vat_input", credit=tax)]
     journal_post(actor=actor, date=date, source=Source.of(note), lines=lines)

@@ -120,7 +120,7 @@ def test_outgoing_invoice_journal_entry(order, accountant, client_party):
     # Dr receivables 8500.00 / Cr revenue 7500.00 / Cr VAT 1000.00
     assert journal_lines(invoice) == sorted([
         ("receivables", D("8500.00"), D("0"), client_party.pk),
-        ("revenue", D("0"), D("7500.00"), None),
+        ("revenue", D("0"), D("7500.00"), client_party.pk),
         ("vat_output", D("0"), D("1000.00"), None),
     ])
     assert invoice.number.startswith("I") and invoice.due_date == INVOICE_DAY

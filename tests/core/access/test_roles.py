@@ -52,9 +52,10 @@ def test_administrator_gets_every_permission_of_every_app(roles):
 
 def test_director_sees_everything_and_changes_nothing(roles):
     granted = _codes(roles["Director"])
-    for app in ("core", "parties", "catalog", "inventory", "crm"):
+    for app in ("core", "parties", "catalog", "inventory", "crm", "ledger", "pricing", "sales", "finance"):
         assert _all(app, "view_") <= granted, app
-    assert {code for code in granted if not code.split(".", 1)[1].startswith("view_")} == set()
+    # the one exception a director signs off: confirming an order over the client's credit limit
+    assert {code for code in granted if not code.split(".", 1)[1].startswith("view_")} == {"sales.override_credit_limit"}
 
 
 def test_storekeeper_runs_the_warehouse_but_does_not_close_periods(roles):
