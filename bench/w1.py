@@ -60,28 +60,34 @@ def run(scale: float) -> None:
     root = stock_services.warehouse_root(warehouse)
     policy = stock_selectors.stock_policy()
     day = dt.date.today() - dt.timedelta(days=30)
+    # the orders' lines first, so that every product is received in exactly the quantity its orders need (+5)
+    plan = [
+        [(product_id, random.randint(1, 3), Decimal(random.randint(2000, 99000)) / 100) for product_id in random.sample(products, LINES_PER_ORDER)]
+        for _ in range(orders_count)
+    ]
+    demand: dict[int, int] = dict.fromkeys(products, 5)
+    for lines in plan:
+        for product_id, quantity, _price in lines:
+            demand[product_id] += quantity
     _say(f"receiving {products_count} products")
-    per_product = Decimal(orders_count * LINES_PER_ORDER * 3 // products_count + 10)
     for start in range(0, products_count, RECEIPT_LINES):
         document = StockDocument.objects.create(document_type="receipt", date=day, author=actor, to_location=root)
         StockDocumentLine.objects.bulk_create([
-            StockDocumentLine(document=document, position=index, product_id=product_id, unit_id=unit.pk, quantity=per_product,
-                              stock_quantity=per_product, unit_cost=Decimal(random.randint(1000, 50000)) / 100)
+            StockDocumentLine(document=document, position=index, product_id=product_id, unit_id=unit.pk, quantity=Decimal(demand[product_id]),
+                              stock_quantity=Decimal(demand[product_id]), unit_cost=Decimal(random.randint(1000, 50000)) / 100)
             for index, product_id in enumerate(products[start:start + RECEIPT_LINES], start=1)
         ])
         stock_services.stock_document_post(actor=actor, document_id=document.pk, policy=policy)
 
     _say(f"preparing {orders_count} draft orders × {LINES_PER_ORDER} lines")
     orders = []
-    for index in range(orders_count):
+    for index, lines in enumerate(plan):
         order = sales_order_create(actor=actor, data={
             "counterparty": clients[index % len(clients)].pk, "warehouse": warehouse.pk, "date": day + dt.timedelta(days=1),
             "currency": "RUB", "prices_include_tax": True,
         })
-        for product_id in random.sample(products, LINES_PER_ORDER):
-            sales_order_add_line(actor=actor, order_id=order.pk, data={
-                "product": product_id, "quantity": str(random.randint(1, 3)), "price": str(Decimal(random.randint(2000, 99000)) / 100),
-            })
+        for product_id, quantity, price in lines:
+            sales_order_add_line(actor=actor, order_id=order.pk, data={"product": product_id, "quantity": str(quantity), "price": str(price)})
         orders.append(order.pk)
 
     today = dt.date.today()

@@ -5,6 +5,8 @@ Steps (one JSON line each, see bench/workloads.py):
   (stock_document_post); the drafts are prepared in bulk beforehand and are not timed. n = moves.
 - on_hand_at_date: stock on hand per product × warehouse for every product at a past date inside the closed
   months (from the month-end snapshot plus half a month of moves). n = 1.
+- on_hand_at_date_per_product: the same date, one row per product (all warehouses together): the issue's
+  "stock on hand for 10,000 products at a past date". n = 1.
 - on_hand_at_date_open_period: the same at a date in the open months (today's balances minus later moves). n = 1.
 - valuation_report: value per product now. n = 1.
 - post_moves_small_documents: 10 % more moves (10 November, open period) in documents of 25 lines, the size a
@@ -102,6 +104,9 @@ def run(scale: float) -> None:
     with measure("W2", "on_hand_at_date", 1):
         rows = selectors.stock_on_hand(at=dt.date(YEAR, 9, 15), group_by="warehouse")
     _say(f"on hand at {YEAR}-09-15: {len(rows)} product × warehouse rows")
+    with measure("W2", "on_hand_at_date_per_product", 1):
+        rows = selectors.stock_on_hand(at=dt.date(YEAR, 9, 15), group_by="product")
+    _say(f"on hand at {YEAR}-09-15: {len(rows)} product rows")
     with measure("W2", "on_hand_at_date_open_period", 1):
         rows = selectors.stock_on_hand(at=dt.date(YEAR, 11, 10), group_by="warehouse")
     _say(f"on hand at {YEAR}-11-10: {len(rows)} product × warehouse rows")
