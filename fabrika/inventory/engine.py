@@ -465,11 +465,14 @@ def _write(*, book: _Book, moves: list[Move], tail: list[Move], tail_ids: list[i
         ],
     )
     # the later moves' old layers and consumptions are replaced by the replayed ones
+    # (plain DELETEs: Django's deletion collector would re-read every related row of thousands of layers to check
+    # PROTECT relations that cannot exist here — consumptions of layers made by later moves are themselves later
+    # moves' consumptions, deleted first; the database's foreign keys still refuse anything left pointing at them)
     if tail_ids:
-        LayerConsumption.objects.filter(move_id__in=tail_ids).delete()
+        LayerConsumption.objects.filter(move_id__in=tail_ids)._raw_delete(LayerConsumption.objects.db)
         old_layers = CostLayer.objects.filter(move_id__in=tail_ids)
         old_layers.update(origin=None)
-        old_layers.delete()
+        old_layers._raw_delete(CostLayer.objects.db)
     # new layers: receipt layers first (derived layers point at them)
     roots = [layer for layer in book.created_layers if layer.origin is None]
     derived = [layer for layer in book.created_layers if layer.origin is not None]

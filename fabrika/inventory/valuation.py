@@ -78,8 +78,9 @@ def fifo_available(layers: list[Layer]) -> Decimal:
 def fifo_consume(layers: list[Layer], amount: Decimal, *, preferred: Layer | None = None) -> list[Take]:
     """Take `amount` from the oldest layers (the `preferred` one first, for a reversal) and reduce them in place.
 
-    A layer emptied completely gives up exactly its remaining value, so layer values never drift by rounding.
-    Raises Shortage (nothing changed) when the layers hold less than `amount`."""
+    A layer emptied completely gives up exactly its remaining value, so layer values never drift by rounding, and is
+    dropped from `layers` (the list of open layers: a replay of thousands of later moves would otherwise scan every
+    emptied layer again at each issue). Raises Shortage (nothing changed) when the layers hold less than `amount`."""
     available = fifo_available(layers)
     if available < amount:
         raise Shortage(available=available, requested=amount)
@@ -101,6 +102,8 @@ def fifo_consume(layers: list[Layer], amount: Decimal, *, preferred: Layer | Non
         layer.remaining_value -= value
         left -= portion
         takes.append(Take(layer=layer, quantity=portion, value=value))
+    if any(take.layer.remaining_quantity <= 0 for take in takes) or len(ordered) < len(layers):
+        layers[:] = [layer for layer in layers if layer.remaining_quantity > 0]
     return takes
 
 
