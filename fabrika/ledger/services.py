@@ -301,7 +301,7 @@ def manual_entry_clean(*, date: Any, lines: list[dict[str, Any]], memo: str = ""
     for index, line in filled:
         prefix = f"lines.{index}"
         ref = str(line.get("account") or "")
-        account = by_id.get(ref) or by_code.get(ref)
+        account = by_code.get(ref) or by_id.get(ref)  # a code first: "1200" is an account's code far more often than its id
         if account is None:
             errors[f"{prefix}.account"] = [_("Choose an account from the chart")]
         elif not account.is_active:

@@ -387,7 +387,7 @@ def entry_create(request):
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         lines = [
             {
-                "account": line["account"].pk if line.get("account") else "",
+                "account": line["account"].code if line.get("account") else "",  # codes are unique; the service reads codes first
                 "debit": line.get("debit"), "credit": line.get("credit"),
                 "counterparty": line["counterparty"].pk if line.get("counterparty") else None, "memo": line.get("memo") or "",
             }
