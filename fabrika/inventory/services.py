@@ -5,25 +5,24 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from fabrika.catalog.enums import Tracking
 from fabrika.catalog.models import Product, Unit
-from fabrika.catalog.selectors import conversion_factor, product_by_barcode, valuation_methods
-from fabrika.core import audit, events, numbering
+from fabrika.catalog.selectors import conversion_factor, product_by_barcode
+from fabrika.core import audit
 from fabrika.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
-from fabrika.core.models import CompanySettings, ExchangeRate, User
+from fabrika.core.models import User
 from fabrika.core.models.audit import AuditAction
 from fabrika.parties.models import Counterparty
 
-from . import accounting, locks
-from .engine import Move, StockPolicy, apply_moves, valued_location_ids
+from . import locks
+from .engine import StockPolicy
 from .enums import (
     DOCUMENT_ROUTES,
     DOCUMENT_TRANSITIONS,
@@ -32,22 +31,17 @@ from .enums import (
     DocumentStatus,
     DocumentType,
     LocationKind,
-    ReservationStatus,
 )
 from .models import (
     Location,
     Lot,
     PeriodClose,
-    Reservation,
-    SerialNumber,
     StockBalance,
     StockDocument,
     StockDocumentLine,
-    StockMove,
     StockSnapshot,
     Warehouse,
 )
-from .valuation import ZERO, money
 from .valuation import quantity as round_quantity
 from .valuation import unit_cost as round_unit_cost
 
@@ -456,384 +450,6 @@ def stock_document_remove_line(*, actor: User, document_id: int, line_id: int) -
     line.delete()
 
 
-# ----------------------------------------------------------------------------------------------- posting
-
-
-def _exchange_rate(document: StockDocument, base_currency: str) -> Decimal:
-    if not document.currency or document.currency == base_currency:
-        return Decimal(1)
-    if document.exchange_rate and document.exchange_rate != 1:
-        return document.exchange_rate
-    rate = ExchangeRate.objects.filter(currency__code=document.currency, date__lte=document.date).order_by("-date").first()
-    if rate is None:
-        raise ValidationError({"currency": [f"No exchange rate of {document.currency} on or before {document.date.isoformat()}: enter one"]})
-    return round_unit_cost(rate.rate / rate.nominal)
-
-
-def _line_locations(document: StockDocument, line: StockDocumentLine, virtual: dict[str, int]) -> tuple[int, int | None]:
-    """The ids of the locations a line's goods leave and go to (the line's own, else the document's, else the virtual
-    location of the document's route). Ids only: a 500-line document loads no Location per line."""
-    source, target = DOCUMENT_ROUTES[document.document_type]
-    defaults = {
-        DocumentType.ISSUE: LocationKind.CUSTOMER,
-        DocumentType.WRITE_OFF: LocationKind.SCRAP,
-        DocumentType.SUPPLIER_RETURN: LocationKind.SUPPLIER,
-    }
-    from_location = line.from_location_id or document.from_location_id
-    to_location = line.to_location_id or document.to_location_id
-    if source is not None and len(source) == 1 and from_location is None:
-        if source[0] not in virtual:
-            virtual[source[0]] = virtual_location(source[0]).pk
-        from_location = virtual[source[0]]
-    if target is not None and to_location is None:
-        kind = defaults.get(document.document_type, target[0])
-        if kind not in virtual:
-            virtual[kind] = virtual_location(kind).pk
-        to_location = virtual[kind]
-    errors: dict[str, list[str]] = {}
-    if from_location is None:
-        errors.setdefault("from_location", []).append(f"Line {line.position}: choose the location the goods leave")
-    if to_location is None and document.document_type != DocumentType.COUNT:
-        errors.setdefault("to_location", []).append(f"Line {line.position}: choose the location the goods go to")
-    if from_location is not None and from_location == to_location:
-        errors.setdefault("to_location", []).append(f"Line {line.position}: goods must go to a different location")
-    if errors:
-        raise ValidationError(errors)
-    return from_location, to_location  # type: ignore[return-value]
-
-
-def stock_policy_from(settings: CompanySettings) -> StockPolicy:
-    return StockPolicy(
-        allow_negative_stock=settings.allow_negative_stock, default_valuation_method=settings.default_valuation_method
-    )
-
-
-@transaction.atomic
-def stock_document_post(*, actor: User, document_id: int, policy: StockPolicy) -> StockDocument:
-    document = locks.documents().filter(pk=document_id).first()
-    if document is None:
-        raise NotFound(f"Stock document {document_id} not found")
-    ensure_transition(document.status, DocumentStatus.POSTED)
-    ensure_open_period(document.date)
-    lines = list(document.lines.order_by("position", "id"))
-    if not lines:
-        raise ValidationError({"lines": ["Add at least one line before posting"]})
-    from fabrika.core.selectors import company_settings
-
-    rate = _exchange_rate(document, company_settings().base_currency) if document.document_type in INCOMING_TYPES else Decimal(1)
-    methods = valuation_methods({line.product_id for line in lines}, default=policy.default_valuation_method)
-    moves: list[Move] = []
-    serial_moves: list[tuple[Move, StockDocumentLine]] = []
-    counts = document.document_type == DocumentType.COUNT
-    loss = virtual_location(LocationKind.INVENTORY_LOSS) if counts else None
-    if counts:
-        keys = {(line.product_id, line.from_location_id or document.from_location_id or 0, line.lot_id) for line in lines}
-        locks.lock_balances({line.product_id for line in lines}, ensure=(key for key in keys if key[1]))
-    virtual: dict[str, int] = {}
-    for line in lines:
-        from_location, to_location = _line_locations(document, line, virtual)
-        if counts:
-            on_record = _on_hand(line.product_id, from_location, line.lot_id)
-            line.expected_quantity = on_record
-            difference = (line.counted_quantity or ZERO) - on_record
-            if difference == 0:
-                line.cost = ZERO
-                continue
-            if difference > 0:
-                move = Move(
-                    product_id=line.product_id, from_location_id=loss.pk, to_location_id=from_location,  # type: ignore[union-attr]
-                    quantity=difference, date=document.date, lot_id=line.lot_id,
-                    given_unit_cost=line.unit_cost if line.unit_cost is not None else _current_unit_cost(line.product_id, from_location, line.lot_id),
-                )
-            else:
-                move = Move(
-                    product_id=line.product_id, from_location_id=from_location, to_location_id=loss.pk,  # type: ignore[union-attr]
-                    quantity=-difference, date=document.date, lot_id=line.lot_id,
-                )
-        else:
-            move = Move(
-                product_id=line.product_id, from_location_id=from_location, to_location_id=to_location,  # type: ignore[arg-type]
-                quantity=line.stock_quantity, date=document.date, lot_id=line.lot_id,
-            )
-            if document.document_type == DocumentType.RECEIPT:
-                move.given_value = money(line.quantity * line.unit_cost * rate)  # type: ignore[operator]
-            elif document.document_type == DocumentType.CUSTOMER_RETURN:
-                if line.unit_cost is not None:
-                    move.given_value = money(line.quantity * line.unit_cost * rate)
-                else:
-                    move.given_unit_cost = _last_issue_unit_cost(line.product_id)
-        move.document_id, move.line_id = document.pk, line.pk
-        moves.append(move)
-        if line.serial:
-            serial_moves.append((move, line))
-    if not moves and not counts:
-        raise ValidationError({"lines": ["Nothing to post"]})
-    valued = valued_location_ids()
-    _attach_serials(document, serial_moves, valued)
-    posted_at = timezone.now()
-    if moves:
-        result = apply_moves(moves=moves, methods=methods, policy=policy, posted_at=posted_at, valued=valued)
-        _fulfil_reservations(document, moves, result.balances)
-        _move_serials(serial_moves)
-    line_costs: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for move in moves:
-        line_costs[move.line_id] += move.value  # type: ignore[index]
-    for line in lines:
-        line.cost = line_costs.get(line.pk, ZERO)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {StockDocumentLine._meta.db_table} SET cost = %s, expected_quantity = %s WHERE id = %s",
-            [(line.cost, line.expected_quantity, line.pk) for line in lines],
-        )
-    document.status = DocumentStatus.POSTED
-    document.number = numbering.next_number(f"stock_{document.document_type}", on=document.date)
-    document.exchange_rate = rate
-    document.total_value = sum(line_costs.values(), ZERO)
-    document.posted_at, document.posted_by = posted_at, actor
-    document.save(update_fields=["status", "number", "exchange_rate", "total_value", "posted_at", "posted_by", "updated_at"])
-    accounting.stock_document_journal(actor=actor, document=document, moves=moves, revalued=result.revalued_moves if moves else [], valued=valued, on=document.date)
-    audit.record(
-        actor=actor, action=AuditAction.POST, target=document,
-        changes={"number": document.number, "moves": len(moves), "value": document.total_value},
-    )
-    events.record_event(
-        "inventory.stock_document.posted", target=document,
-        payload={"number": document.number, "type": document.document_type, "value": str(document.total_value)},
-    )
-    return document
-
-
-def _on_hand(product_id: int, location_id: int, lot_id: int | None) -> Decimal:
-    row = StockBalance.objects.filter(product_id=product_id, location_id=location_id, lot_id=lot_id).values_list("quantity", flat=True).first()
-    return row if row is not None else ZERO
-
-
-def _current_unit_cost(product_id: int, location_id: int, lot_id: int | None) -> Decimal:
-    balance = StockBalance.objects.filter(product_id=product_id, location_id=location_id, lot_id=lot_id).first()
-    if balance is not None and balance.quantity > 0:
-        return round_unit_cost(balance.value / balance.quantity)
-    last = StockMove.objects.filter(product_id=product_id, to_location__kind__in=list(VALUED_KINDS)).order_by("-date", "-id").values_list("unit_cost", flat=True).first()
-    return last if last is not None else ZERO
-
-
-def _last_issue_unit_cost(product_id: int) -> Decimal:
-    last = (
-        StockMove.objects.filter(product_id=product_id, to_location__kind=LocationKind.CUSTOMER, from_location__kind__in=list(VALUED_KINDS))
-        .order_by("-date", "-id").values_list("unit_cost", flat=True).first()
-    )
-    return last if last is not None else _current_unit_cost(product_id, 0, None)
-
-
-def _attach_serials(document: StockDocument, serial_moves: list[tuple[Move, StockDocumentLine]], valued: set[int]) -> None:
-    if not serial_moves:
-        return
-    errors: list[str] = []
-    seen: set[tuple[int, str]] = set()
-    for move, line in serial_moves:
-        if (line.product_id, line.serial) in seen:
-            errors.append(f"{line.serial} appears twice in this document")
-            continue
-        seen.add((line.product_id, line.serial))
-        serial = SerialNumber.objects.select_for_update().filter(product_id=line.product_id, serial=line.serial).first()
-        if move.from_location_id not in valued:
-            if serial is not None and serial.location_id in valued:
-                errors.append(f"{line.product.sku} {line.serial} is already in stock at {serial.location}")
-                continue
-            if serial is None:
-                serial = SerialNumber.objects.create(product_id=line.product_id, serial=line.serial, location_id=move.from_location_id)
-        else:
-            if serial is None or serial.location_id != move.from_location_id:
-                where = f"is at {serial.location}" if serial is not None else "is unknown"
-                errors.append(f"{line.product.sku} {line.serial} {where}, not at the line's location")
-                continue
-            if serial.reserved_reference and serial.reserved_reference != document.reference:
-                errors.append(f"{line.product.sku} {line.serial} is reserved for {serial.reserved_reference}")
-                continue
-        move.serial_id = serial.pk
-    if errors:
-        raise ValidationError({"serial": errors})
-
-
-def _move_serials(serial_moves: list[tuple[Move, StockDocumentLine]]) -> None:
-    if not serial_moves:
-        return
-    for move, _line in serial_moves:
-        SerialNumber.objects.filter(pk=move.serial_id).update(location_id=move.to_location_id, reserved_reference="")
-
-
-def _fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict[tuple, Any]) -> None:
-    """Outgoing moves first use the document's own reservations (by reference); what others reserved stays untouched.
-
-    `locked` are the engine's locked balances (with their reserved quantity): keys nobody reserved need no query."""
-    taken: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
-    for move in moves:
-        taken[(move.product_id, move.from_location_id, move.lot_id)] += move.quantity
-    reserved_keys = [key for key in taken if key in locked and locked[key].reserved_quantity > 0]
-    if not reserved_keys:
-        return
-    rows = {
-        (row.product_id, row.location_id, row.lot_id): row
-        for row in StockBalance.objects.filter(product_id__in={key[0] for key in reserved_keys}, reserved_quantity__gt=0)
-    }
-    now = timezone.now()
-    for key, amount in taken.items():
-        balance = rows.get(key)
-        if balance is None:
-            continue
-        if document.reference:
-            for reservation in Reservation.objects.select_for_update().filter(
-                product_id=key[0], location_id=key[1], lot_id=key[2], reference=document.reference, status=ReservationStatus.ACTIVE
-            ).order_by("id"):
-                if amount <= 0:
-                    break
-                used = min(amount, reservation.quantity)
-                amount -= used
-                balance.reserved_quantity -= used
-                if used == reservation.quantity:
-                    reservation.status, reservation.closed_at = ReservationStatus.FULFILLED, now
-                    reservation.save(update_fields=["status", "closed_at"])
-                else:
-                    reservation.quantity -= used
-                    reservation.save(update_fields=["quantity"])
-            StockBalance.objects.filter(pk=balance.pk).update(reserved_quantity=balance.reserved_quantity)
-        fresh = StockBalance.objects.get(pk=balance.pk)
-        if fresh.quantity < fresh.reserved_quantity:
-            location = Location.objects.get(pk=key[1])
-            free = max(fresh.quantity + taken[key] - fresh.reserved_quantity, ZERO)
-            raise Conflict(
-                f"Stock at {location} is reserved for other documents: {free.normalize():f} free, {taken[key].normalize():f} needed",
-                code="stock_reserved", location=str(location), available=str(free),
-            )
-
-
-# ----------------------------------------------------------------------------------------------- cancel
-
-
-@transaction.atomic
-def stock_document_cancel(*, actor: User, document_id: int, policy: StockPolicy, on: dt.date | None = None) -> StockDocument:
-    """Cancel a draft, or reverse a posted document with moves dated on the cancellation day."""
-    document = locks.documents().filter(pk=document_id).first()
-    if document is None:
-        raise NotFound(f"Stock document {document_id} not found")
-    ensure_transition(document.status, DocumentStatus.CANCELLED)
-    on = on or timezone.localdate()
-    now = timezone.now()
-    reversals: list[Move] = []
-    if document.status == DocumentStatus.POSTED:
-        if on < document.date:
-            raise ValidationError({"date": ["A cancellation cannot be dated before the document"]})
-        ensure_open_period(on)
-        originals = list(document.moves.filter(reverses__isnull=True).order_by("id"))
-        methods = valuation_methods({move.product_id for move in originals}, default=policy.default_valuation_method)
-        valued = set(Location.objects.filter(kind__in=list(VALUED_KINDS)).values_list("id", flat=True))
-        for original in originals:
-            reversal = Move(
-                product_id=original.product_id, from_location_id=original.to_location_id, to_location_id=original.from_location_id,
-                quantity=original.quantity, date=on, lot_id=original.lot_id, serial_id=original.serial_id,
-                document_id=document.pk, line_id=original.line_id, reverses_id=original.pk,
-            )
-            if original.to_location_id in valued:
-                reversal.preferred_move_id = original.pk  # FIFO: the layer it brought goes first; average: at average
-            else:
-                reversal.given_value = original.value  # an issue comes back at the cost it left with
-            reversals.append(reversal)
-        for reverse in (m for m in reversals if m.serial_id):
-            serial = SerialNumber.objects.select_for_update().get(pk=reverse.serial_id)
-            if serial.location_id != reverse.from_location_id:
-                raise Conflict(f"Serial number {serial.serial} has moved on to {serial.location}; cancel that document first",
-                               code="serial_moved", field="serial")
-        if reversals:
-            result = apply_moves(moves=reversals, methods=methods, policy=policy, posted_at=now)
-            accounting.stock_document_journal(actor=actor, document=document, moves=reversals, revalued=result.revalued_moves, valued=valued, on=on, cancellation=True)
-            for move in reversals:
-                if move.serial_id:
-                    SerialNumber.objects.filter(pk=move.serial_id).update(location_id=move.to_location_id)
-    document.status, document.cancelled_at, document.cancelled_by = DocumentStatus.CANCELLED, now, actor
-    document.cancellation_date = on if reversals else None
-    document.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancellation_date", "updated_at"])
-    audit.record(actor=actor, action=AuditAction.CANCEL, target=document, changes={"reversal_moves": len(reversals), "date": on})
-    events.record_event("inventory.stock_document.cancelled", target=document, payload={"number": document.number})
-    return document
-
-
-# ----------------------------------------------------------------------------------------------- reservations
-
-
-@transaction.atomic
-def reservation_create(
-    *, actor: User, product_id: int, location_id: int, reference: str, quantity: Decimal | str | None = None,
-    lot_id: int | None = None, serial: str = "",
-) -> list[Reservation]:
-    """Reserve stock for a document reference: a quantity (split over lots by first expiry when the product has lots
-    and none is given) or one serial number. Conditional UPDATE: never more than on hand − reserved."""
-    errors: dict[str, list[str]] = {}
-    product = _get(errors, "product", Product, product_id, required=True)
-    location = _get(errors, "location", Location, location_id, required=True, queryset=Location.objects.filter(kind__in=list(VALUED_KINDS)))
-    reference = (reference or "").strip()
-    if not reference:
-        errors.setdefault("reference", []).append("This field is required")
-    elif len(reference) > 64:
-        errors.setdefault("reference", []).append("At most 64 characters")
-    lot = _get(errors, "lot", Lot, lot_id, required=False)
-    serial = (serial or "").strip()
-    amount = Decimal(1) if serial else _decimal(errors, "quantity", quantity, places=4)
-    if product is not None and lot is not None and lot.product_id != product.pk:
-        errors.setdefault("lot", []).append(f"Lot {lot.code} belongs to another product")
-    if product is not None and serial and product.tracking != Tracking.SERIAL:
-        errors.setdefault("serial", []).append(f"{product.sku} is not tracked by serial number")
-    if product is not None and not serial and product.tracking == Tracking.SERIAL:
-        errors.setdefault("serial", []).append(f"{product.sku} is tracked by serial number: reserve a serial")
-    if errors:
-        raise ValidationError(errors)
-    serial_row = None
-    if serial:
-        serial_row = SerialNumber.objects.filter(product=product, serial=serial).first()
-        if serial_row is None or serial_row.location_id != location.pk:
-            raise ValidationError({"serial": [f"{product.sku} {serial} is not at {location}"]})
-        if SerialNumber.objects.filter(pk=serial_row.pk, reserved_reference="").update(reserved_reference=reference) == 0:
-            raise Conflict(f"{product.sku} {serial} is already reserved", code="already_reserved", field="serial")
-    plan = [(lot, amount)]
-    if product.tracking == Tracking.LOT and lot is None:
-        plan = fefo_allocation(product=product, location=location, quantity=amount)  # type: ignore[arg-type]
-    created = []
-    for plan_lot, plan_amount in plan:
-        updated = StockBalance.objects.filter(
-            product=product, location=location, lot=plan_lot, quantity__gte=F("reserved_quantity") + plan_amount
-        ).update(reserved_quantity=F("reserved_quantity") + plan_amount)
-        if updated == 0:
-            row = StockBalance.objects.filter(product=product, location=location, lot=plan_lot).first()
-            free = max(row.quantity - row.reserved_quantity, ZERO) if row else ZERO
-            raise Conflict(
-                f"Not enough {product.sku} to reserve at {location}: {free.normalize():f} available, {plan_amount.normalize():f} asked",
-                code="insufficient_stock", field="quantity", available=str(free),
-            )
-        reservation = Reservation.objects.create(
-            product=product, location=location, lot=plan_lot, serial=serial_row, quantity=plan_amount, reference=reference,
-            created_by=actor,
-        )
-        audit.record(actor=actor, action=AuditAction.CREATE, target=reservation, changes=audit.snapshot(reservation))
-        created.append(reservation)
-    return created
-
-
-@transaction.atomic
-def reservation_release(*, actor: User, reservation_id: int) -> Reservation:
-    reservation = Reservation.objects.select_for_update().filter(pk=reservation_id).first()
-    if reservation is None:
-        raise NotFound(f"Reservation {reservation_id} not found")
-    if reservation.status != ReservationStatus.ACTIVE:
-        raise InvalidTransition("This reservation is no longer active", status=reservation.status)
-    StockBalance.objects.filter(product_id=reservation.product_id, location_id=reservation.location_id, lot_id=reservation.lot_id).update(
-        reserved_quantity=F("reserved_quantity") - reservation.quantity
-    )
-    if reservation.serial_id:
-        SerialNumber.objects.filter(pk=reservation.serial_id, reserved_reference=reservation.reference).update(reserved_reference="")
-    reservation.status, reservation.closed_at = ReservationStatus.RELEASED, timezone.now()
-    reservation.save(update_fields=["status", "closed_at"])
-    audit.record(actor=actor, action=AuditAction.UPDATE, target=reservation, changes={"status": ["active", "released"]})
-    return reservation
-
-
 # ----------------------------------------------------------------------------------------------- periods
 
 
@@ -883,6 +499,10 @@ def period_reopen(*, actor: User, month: dt.date | str) -> None:
         audit.record(actor=actor, action=AuditAction.OTHER, target=period, message="stock period reopened")
     periods.delete()
 
+
+# posting and reservations live in their own modules; callers keep importing them from here
+from .posting import stock_document_cancel, stock_document_post, stock_policy_from  # noqa: E402
+from .reservations import reservation_create, reservation_release  # noqa: E402
 
 __all__ = [
     "StockPolicy", "ensure_open_period", "fefo_allocation", "location_create", "period_close", "period_reopen",

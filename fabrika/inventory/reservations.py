@@ -1,0 +1,157 @@
+"""Reservations: stock held for a document reference (a sales order's lines), by quantity, lot or serial; fulfilled
+by the posting of a document with the same reference."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from fabrika.catalog.enums import Tracking
+from fabrika.catalog.models import Product
+from fabrika.core import audit
+from fabrika.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from fabrika.core.models import User
+from fabrika.core.models.audit import AuditAction
+
+from .engine import Move
+from .enums import (
+    VALUED_KINDS,
+    ReservationStatus,
+)
+from .models import (
+    Location,
+    Lot,
+    Reservation,
+    SerialNumber,
+    StockBalance,
+    StockDocument,
+)
+from .services import _decimal, _get, fefo_allocation
+from .valuation import ZERO
+
+# ----------------------------------------------------------------------------------------------- reservations
+
+
+@transaction.atomic
+def reservation_create(
+    *, actor: User, product_id: int, location_id: int, reference: str, quantity: Decimal | str | None = None,
+    lot_id: int | None = None, serial: str = "",
+) -> list[Reservation]:
+    """Reserve stock for a document reference: a quantity (split over lots by first expiry when the product has lots
+    and none is given) or one serial number. Conditional UPDATE: never more than on hand − reserved."""
+    errors: dict[str, list[str]] = {}
+    product = _get(errors, "product", Product, product_id, required=True)
+    location = _get(errors, "location", Location, location_id, required=True, queryset=Location.objects.filter(kind__in=list(VALUED_KINDS)))
+    reference = (reference or "").strip()
+    if not reference:
+        errors.setdefault("reference", []).append("This field is required")
+    elif len(reference) > 64:
+        errors.setdefault("reference", []).append("At most 64 characters")
+    lot = _get(errors, "lot", Lot, lot_id, required=False)
+    serial = (serial or "").strip()
+    amount = Decimal(1) if serial else _decimal(errors, "quantity", quantity, places=4)
+    if product is not None and lot is not None and lot.product_id != product.pk:
+        errors.setdefault("lot", []).append(f"Lot {lot.code} belongs to another product")
+    if product is not None and serial and product.tracking != Tracking.SERIAL:
+        errors.setdefault("serial", []).append(f"{product.sku} is not tracked by serial number")
+    if product is not None and not serial and product.tracking == Tracking.SERIAL:
+        errors.setdefault("serial", []).append(f"{product.sku} is tracked by serial number: reserve a serial")
+    if errors:
+        raise ValidationError(errors)
+    serial_row = None
+    if serial:
+        serial_row = SerialNumber.objects.filter(product=product, serial=serial).first()
+        if serial_row is None or serial_row.location_id != location.pk:
+            raise ValidationError({"serial": [f"{product.sku} {serial} is not at {location}"]})
+        if SerialNumber.objects.filter(pk=serial_row.pk, reserved_reference="").update(reserved_reference=reference) == 0:
+            raise Conflict(f"{product.sku} {serial} is already reserved", code="already_reserved", field="serial")
+    plan = [(lot, amount)]
+    if product.tracking == Tracking.LOT and lot is None:
+        plan = fefo_allocation(product=product, location=location, quantity=amount)  # type: ignore[arg-type]
+    created = []
+    for plan_lot, plan_amount in plan:
+        updated = StockBalance.objects.filter(
+            product=product, location=location, lot=plan_lot, quantity__gte=F("reserved_quantity") + plan_amount
+        ).update(reserved_quantity=F("reserved_quantity") + plan_amount)
+        if updated == 0:
+            row = StockBalance.objects.filter(product=product, location=location, lot=plan_lot).first()
+            free = max(row.quantity - row.reserved_quantity, ZERO) if row else ZERO
+            raise Conflict(
+                f"Not enough {product.sku} to reserve at {location}: {free.normalize():f} available, {plan_amount.normalize():f} asked",
+                code="insufficient_stock", field="quantity", available=str(free),
+            )
+        reservation = Reservation.objects.create(
+            product=product, location=location, lot=plan_lot, serial=serial_row, quantity=plan_amount, reference=reference,
+            created_by=actor,
+        )
+        audit.record(actor=actor, action=AuditAction.CREATE, target=reservation, changes=audit.snapshot(reservation))
+        created.append(reservation)
+    return created
+
+
+@transaction.atomic
+def reservation_release(*, actor: User, reservation_id: int) -> Reservation:
+    reservation = Reservation.objects.select_for_update().filter(pk=reservation_id).first()
+    if reservation is None:
+        raise NotFound(f"Reservation {reservation_id} not found")
+    if reservation.status != ReservationStatus.ACTIVE:
+        raise InvalidTransition("This reservation is no longer active", status=reservation.status)
+    StockBalance.objects.filter(product_id=reservation.product_id, location_id=reservation.location_id, lot_id=reservation.lot_id).update(
+        reserved_quantity=F("reserved_quantity") - reservation.quantity
+    )
+    if reservation.serial_id:
+        SerialNumber.objects.filter(pk=reservation.serial_id, reserved_reference=reservation.reference).update(reserved_reference="")
+    reservation.status, reservation.closed_at = ReservationStatus.RELEASED, timezone.now()
+    reservation.save(update_fields=["status", "closed_at"])
+    audit.record(actor=actor, action=AuditAction.UPDATE, target=reservation, changes={"status": ["active", "released"]})
+    return reservation
+
+
+def fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict[tuple, Any]) -> None:
+    """Outgoing moves first use the document's own reservations (by reference); what others reserved stays untouched.
+
+    `locked` are the engine's locked balances (with their reserved quantity): keys nobody reserved need no query."""
+    taken: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for move in moves:
+        taken[(move.product_id, move.from_location_id, move.lot_id)] += move.quantity
+    reserved_keys = [key for key in taken if key in locked and locked[key].reserved_quantity > 0]
+    if not reserved_keys:
+        return
+    rows = {
+        (row.product_id, row.location_id, row.lot_id): row
+        for row in StockBalance.objects.filter(product_id__in={key[0] for key in reserved_keys}, reserved_quantity__gt=0)
+    }
+    now = timezone.now()
+    for key, amount in taken.items():
+        balance = rows.get(key)
+        if balance is None:
+            continue
+        if document.reference:
+            for reservation in Reservation.objects.select_for_update().filter(
+                product_id=key[0], location_id=key[1], lot_id=key[2], reference=document.reference, status=ReservationStatus.ACTIVE
+            ).order_by("id"):
+                if amount <= 0:
+                    break
+                used = min(amount, reservation.quantity)
+                amount -= used
+                balance.reserved_quantity -= used
+                if used == reservation.quantity:
+                    reservation.status, reservation.closed_at = ReservationStatus.FULFILLED, now
+                    reservation.save(update_fields=["status", "closed_at"])
+                else:
+                    reservation.quantity -= used
+                    reservation.save(update_fields=["quantity"])
+            StockBalance.objects.filter(pk=balance.pk).update(reserved_quantity=balance.reserved_quantity)
+        fresh = StockBalance.objects.get(pk=balance.pk)
+        if fresh.quantity < fresh.reserved_quantity:
+            location = Location.objects.get(pk=key[1])
+            free = max(fresh.quantity + taken[key] - fresh.reserved_quantity, ZERO)
+            raise Conflict(
+                f"Stock at {location} is reserved for other documents: {free.normalize():f} free, {taken[key].normalize():f} needed",
+                code="stock_reserved", location=str(location), available=str(free),
+            )
