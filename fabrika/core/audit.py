@@ -63,18 +63,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return changes
 
 
-def record(
-    *,
-    actor,
-    action: str,
-    target: models.Model | None = None,
-    changes: dict[str, Any] | None = None,
-    message: str = "",
-    actor_name: str | None = None,
-) -> AuditEntry:
+def _entry(*, actor, action: str, target: models.Model | None, changes: dict[str, Any] | None, message: str,
+           actor_name: str | None, at: dt.datetime) -> AuditEntry:
     user = actor if getattr(actor, "pk", None) else None
     entry = AuditEntry(
-        at=timezone.now(),
+        at=at,
         actor=user,
         actor_name=(actor_name or (user.get_username() if user else ""))[:150],
         ip_address=current_ip.get(),
@@ -86,8 +79,31 @@ def record(
         entry.content_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
         entry.object_id = str(target.pk)
         entry.object_repr = str(target)[:300]
+    return entry
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    target: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+    message: str = "",
+    actor_name: str | None = None,
+) -> AuditEntry:
+    entry = _entry(actor=actor, action=action, target=target, changes=changes, message=message, actor_name=actor_name, at=timezone.now())
     entry.save(force_insert=True)
     return entry
 
 
-__all__ = ["AuditAction", "diff", "record", "snapshot"]
+def record_many(*, actor, action: str, entries: Iterable[tuple[models.Model, dict[str, Any]]], message: str = "") -> list[AuditEntry]:
+    """One audit row per (target, changes), written in one statement: for services that create many records at once."""
+    at = timezone.now()
+    rows = [
+        _entry(actor=actor, action=action, target=target, changes=changes, message=message, actor_name=None, at=at)
+        for target, changes in entries
+    ]
+    return AuditEntry.objects.bulk_create(rows)
+
+
+__all__ = ["AuditAction", "diff", "record", "record_many", "snapshot"]

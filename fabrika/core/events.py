@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.db import models, transaction
+from django_tasks import TaskResultStatus
 
 from .models import OutboxEvent
 
@@ -25,7 +26,21 @@ def aggregate_name(target: models.Model) -> str:
 def _enqueue_dispatch() -> None:
     from .tasks import dispatch_outbox_task
 
+    if _dispatch_waiting(dispatch_outbox_task):
+        return
     dispatch_outbox_task.enqueue()
+
+
+def _dispatch_waiting(task) -> bool:
+    """On the database queue: is a dispatch queued that no worker has started? It reads the outbox when it starts,
+    which is after this commit, so it delivers this transaction's events too — a read here saves a write (and,
+    on SQLite, a commit) per document."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(task.get_backend(), DatabaseBackend):
+        return False
+    return DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.READY).exists()
 
 
 def dispatch_after_commit() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import string
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .errors import ValidationError
@@ -71,6 +71,20 @@ def _sequence_for(document_type: str) -> NumberSequence:
     return sequence
 
 
+def _increment(sequence: NumberSequence, year: int) -> int | None:
+    """Add one to the counter and read it back in one statement (the row stays locked until the transaction ends,
+    so two documents never get the same number); None when the counter does not exist yet."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(NumberCounter._meta.db_table)} SET last_value = last_value + 1 "
+            "WHERE sequence_id = %s AND year = %s RETURNING last_value",
+            [sequence.pk, year],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def next_number(document_type: str, *, on: dt.date | None = None) -> str:
     """Take the next number for `document_type`. Must be called inside the transaction that saves the document."""
     if not transaction.get_connection().in_atomic_block:
@@ -78,14 +92,12 @@ def next_number(document_type: str, *, on: dt.date | None = None) -> str:
     on = on or timezone.localdate()
     sequence = _sequence_for(document_type)
     year = on.year if sequence.yearly_reset else 0
-    counter = NumberCounter.objects.select_for_update().filter(sequence=sequence, year=year).first()
-    if counter is None:
+    value = _increment(sequence, year)
+    if value is None:
         try:
             with transaction.atomic():
                 NumberCounter.objects.create(sequence=sequence, year=year, last_value=0)
         except IntegrityError:
-            pass  # another transaction created it first; lock it below
-        counter = NumberCounter.objects.select_for_update().get(sequence=sequence, year=year)
-    counter.last_value += 1
-    counter.save(update_fields=["last_value"])
-    return format_number(sequence, value=counter.last_value, on=on)
+            pass  # another transaction created it first
+        value = _increment(sequence, year)
+    return format_number(sequence, value=value, on=on)  # type: ignore[arg-type]

@@ -7,13 +7,14 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from fabrika.catalog.enums import Tracking
 from fabrika.catalog.models import Product
 from fabrika.core import audit
+from fabrika.core.db import update_many
 from fabrika.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from fabrika.core.models import User
 from fabrika.core.models.audit import AuditAction
@@ -94,6 +95,38 @@ def reservation_create(
     return created
 
 
+def reservations_place(*, actor: User, reference: str, items: list[tuple[int, int, int, int | None, Decimal]]) -> list[Reservation]:
+    """Reserve for `reference` from balance rows the caller has locked (locks.lock_balances) and found free:
+    items are (balance id, product id, location id, lot id, quantity). One statement per table instead of
+    `reservation_create`'s checks and conditional update per row; the rows are checked again after the update and
+    nothing is kept if any would hold more reserved than on hand."""
+    if not items:
+        return []
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {StockBalance._meta.db_table} SET reserved_quantity = reserved_quantity + %s WHERE id = %s",
+            [(quantity, balance_id) for balance_id, _product, _location, _lot, quantity in items],
+        )
+    over = StockBalance.objects.filter(pk__in={item[0] for item in items}, reserved_quantity__gt=F("quantity")).first()
+    if over is not None:
+        raise Conflict(
+            f"Not enough {over.product.sku} to reserve at {over.location}: {max(over.quantity - over.reserved_quantity, ZERO)} left",
+            code="insufficient_stock", field="quantity",
+        )
+    products = Product.objects.in_bulk({item[1] for item in items})
+    locations = Location.objects.in_bulk({item[2] for item in items})
+    lots = Lot.objects.in_bulk({item[3] for item in items if item[3] is not None})
+    created = Reservation.objects.bulk_create([
+        Reservation(
+            product=products[product_id], location=locations[location_id], lot=lots.get(lot_id) if lot_id else None,
+            quantity=quantity, reference=reference, created_by=actor,
+        )
+        for _balance, product_id, location_id, lot_id, quantity in items
+    ])
+    audit.record_many(actor=actor, action=AuditAction.CREATE, entries=[(reservation, audit.snapshot(reservation)) for reservation in created])
+    return created
+
+
 @transaction.atomic
 def reservation_release(*, actor: User, reservation_id: int) -> Reservation:
     reservation = Reservation.objects.select_for_update().filter(pk=reservation_id).first()
@@ -115,7 +148,8 @@ def reservation_release(*, actor: User, reservation_id: int) -> Reservation:
 def fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict[tuple, Any]) -> None:
     """Outgoing moves first use the document's own reservations (by reference); what others reserved stays untouched.
 
-    `locked` are the engine's locked balances (with their reserved quantity): keys nobody reserved need no query."""
+    `locked` are the engine's locked balances (with their reserved quantity): keys nobody reserved need no query.
+    The balances, then the document's reservations, are read once; the changed rows are written in bulk."""
     taken: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
     for move in moves:
         taken[(move.product_id, move.from_location_id, move.lot_id)] += move.quantity
@@ -126,15 +160,18 @@ def fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict
         (row.product_id, row.location_id, row.lot_id): row
         for row in StockBalance.objects.filter(product_id__in={key[0] for key in reserved_keys}, reserved_quantity__gt=0)
     }
-    now = timezone.now()
-    for key, amount in taken.items():
-        balance = rows.get(key)
-        if balance is None:
-            continue
-        if document.reference:
-            for reservation in Reservation.objects.select_for_update().filter(
-                product_id=key[0], location_id=key[1], lot_id=key[2], reference=document.reference, status=ReservationStatus.ACTIVE
-            ).order_by("id"):
+    balances = {key: rows[key] for key in taken if key in rows}
+    if document.reference and balances:
+        now = timezone.now()
+        mine: dict[tuple, list[Reservation]] = defaultdict(list)
+        for reservation in Reservation.objects.select_for_update().filter(
+            product_id__in={key[0] for key in balances}, reference=document.reference, status=ReservationStatus.ACTIVE
+        ).order_by("id"):
+            mine[(reservation.product_id, reservation.location_id, reservation.lot_id)].append(reservation)
+        changed: list[Reservation] = []
+        for key, balance in balances.items():
+            amount = taken[key]
+            for reservation in mine.get(key, []):
                 if amount <= 0:
                     break
                 used = min(amount, reservation.quantity)
@@ -142,15 +179,15 @@ def fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict
                 balance.reserved_quantity -= used
                 if used == reservation.quantity:
                     reservation.status, reservation.closed_at = ReservationStatus.FULFILLED, now
-                    reservation.save(update_fields=["status", "closed_at"])
                 else:
                     reservation.quantity -= used
-                    reservation.save(update_fields=["quantity"])
-            StockBalance.objects.filter(pk=balance.pk).update(reserved_quantity=balance.reserved_quantity)
-        fresh = StockBalance.objects.get(pk=balance.pk)
-        if fresh.quantity < fresh.reserved_quantity:
+                changed.append(reservation)
+        update_many(changed, ["status", "closed_at", "quantity"])
+        update_many(balances.values(), ["reserved_quantity"])
+    for key, balance in balances.items():  # rows locked by the engine: what they hold now is what they will keep
+        if balance.quantity < balance.reserved_quantity:
             location = Location.objects.get(pk=key[1])
-            free = max(fresh.quantity + taken[key] - fresh.reserved_quantity, ZERO)
+            free = max(balance.quantity + taken[key] - balance.reserved_quantity, ZERO)
             raise Conflict(
                 f"Stock at {location} is reserved for other documents: {free.normalize():f} free, {taken[key].normalize():f} needed",
                 code="stock_reserved", location=str(location), available=str(free),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -111,6 +112,30 @@ def _get(errors: dict, field: str, model, value, *, required: bool, queryset=Non
     if found is None:
         errors.setdefault(field, []).append(f"Unknown {model._meta.verbose_name} {value}")
     return found
+
+
+class _Refs:
+    """The products, units, locations and lots a batch of lines names by id, each table read once; `get` then
+    behaves like `_get` without a query per line."""
+
+    FIELDS = (("product", Product), ("unit", Unit), ("from_location", Location), ("to_location", Location), ("lot", Lot))
+
+    def __init__(self, lines: list[dict[str, Any]]) -> None:
+        wanted: dict[type, set[int]] = defaultdict(set)
+        for data in lines:
+            for field, model in self.FIELDS:
+                value = data.get(field)
+                if value not in (None, "") and not isinstance(value, model) and str(value).isdigit():
+                    wanted[model].add(int(value))
+        self.rows = {model: model.objects.in_bulk(ids) for model, ids in wanted.items()}
+
+    def get(self, errors: dict, field: str, model, value, *, required: bool):
+        if value in (None, "") or isinstance(value, model) or model not in self.rows:
+            return _get(errors, field, model, value, required=required)
+        found = self.rows[model].get(int(value)) if str(value).isdigit() else None
+        if found is None:
+            errors.setdefault(field, []).append(f"Unknown {model._meta.verbose_name} {value}")
+        return found
 
 
 def last_closed_day() -> dt.date | None:
@@ -303,7 +328,7 @@ def fefo_allocation(*, product: Product, location: Location, quantity: Decimal, 
     return plan
 
 
-def _resolve_line(document: StockDocument, data: dict[str, Any], errors: dict) -> dict[str, Any]:
+def _resolve_line(document: StockDocument, data: dict[str, Any], errors: dict, refs: _Refs) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     product = unit = None
     if data.get("barcode"):
@@ -312,14 +337,14 @@ def _resolve_line(document: StockDocument, data: dict[str, Any], errors: dict) -
         except NotFound as error:
             errors.setdefault("barcode", []).append(error.message)
     else:
-        product = _get(errors, "product", Product, data.get("product"), required=True)
+        product = refs.get(errors, "product", Product, data.get("product"), required=True)
     if product is not None:
         if not product.is_stockable:
             errors.setdefault("product", []).append(f"{product.sku} is a {product.get_kind_display().lower()} and is not kept in stock")
         elif not product.is_active:
             errors.setdefault("product", []).append(f"{product.sku} is archived")
     if data.get("unit") not in (None, ""):
-        unit = _get(errors, "unit", Unit, data.get("unit"), required=True)
+        unit = refs.get(errors, "unit", Unit, data.get("unit"), required=True)
     elif unit is None and product is not None:
         unit = product.purchase_unit if document.document_type == DocumentType.RECEIPT and product.purchase_unit_id else product.stock_unit
     is_count = document.document_type == DocumentType.COUNT
@@ -335,7 +360,7 @@ def _resolve_line(document: StockDocument, data: dict[str, Any], errors: dict) -
     source, target = DOCUMENT_ROUTES[document.document_type]
     for field, allowed in (("from_location", source), ("to_location", target)):
         if data.get(field) not in (None, ""):
-            location = _get(errors, field, Location, data[field], required=False)
+            location = refs.get(errors, field, Location, data[field], required=False)
             _check_location(errors, field, location, allowed)
             cleaned[field] = location
     if errors or product is None or unit is None or amount is None:
@@ -368,15 +393,15 @@ def _resolve_line(document: StockDocument, data: dict[str, Any], errors: dict) -
         errors.setdefault("serial", []).append(f"{product.sku} is not tracked by serial number")
     lot_fields = ("lot", "lot_code", "production_date", "expiry_date")
     if product.tracking == Tracking.LOT:
-        cleaned["lot"] = _line_lot(document, product, data, errors)
+        cleaned["lot"] = _line_lot(document, product, data, errors, refs)
     elif any(data.get(field) not in (None, "") for field in lot_fields):
         errors.setdefault("lot", []).append(f"{product.sku} is not tracked by lot")
     return cleaned
 
 
-def _line_lot(document: StockDocument, product: Product, data: dict[str, Any], errors: dict) -> Lot | None:
+def _line_lot(document: StockDocument, product: Product, data: dict[str, Any], errors: dict, refs: _Refs) -> Lot | None:
     if data.get("lot") not in (None, ""):
-        lot = _get(errors, "lot", Lot, data["lot"], required=True)
+        lot = refs.get(errors, "lot", Lot, data["lot"], required=True)
         if lot is not None and lot.product_id != product.pk:
             errors.setdefault("lot", []).append(f"Lot {lot.code} belongs to another product")
         return lot
@@ -410,31 +435,54 @@ def _line_lot(document: StockDocument, product: Product, data: dict[str, Any], e
 @transaction.atomic
 def stock_document_add_line(*, actor: User, document_id: int, data: dict[str, Any]) -> list[StockDocumentLine]:
     """Add a line (or, for an outgoing lot-tracked product without a lot, one line per lot by first expiry)."""
+    return _add_lines(actor=actor, document_id=document_id, lines=[data], prefix=False)[0]
+
+
+@transaction.atomic
+def stock_document_add_lines(*, actor: User, document_id: int, lines: list[dict[str, Any]]) -> list[list[StockDocumentLine]]:
+    """Add many lines at once (documents other services build, e.g. a shipment's issue): each line is checked as
+    `stock_document_add_line` checks it, the rows they name are read once per table, errors are keyed
+    `lines.<index>.<field>` and nothing is added unless every line is valid. Returns the lines made of each."""
+    return _add_lines(actor=actor, document_id=document_id, lines=lines, prefix=True)
+
+
+def _add_lines(*, actor: User, document_id: int, lines: list[dict[str, Any]], prefix: bool) -> list[list[StockDocumentLine]]:
     document = _draft(document_id)
+    if not lines:
+        raise ValidationError({"lines": ["Add at least one line"]})
+    refs = _Refs(lines)
     errors: dict[str, list[str]] = {}
-    cleaned = _resolve_line(document, data, errors)
+    resolved: list[dict[str, Any]] = []
+    for index, data in enumerate(lines):
+        line_errors: dict[str, list[str]] = {}
+        resolved.append(_resolve_line(document, data, line_errors, refs))
+        for field, messages in line_errors.items():
+            errors.setdefault(f"lines.{index}.{field}" if prefix else field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    product = cleaned["product"]
     position = (document.lines.order_by("-position").values_list("position", flat=True).first() or 0) + 1
-    splits: list[dict[str, Any]] = [cleaned]
-    if product.tracking == Tracking.LOT and cleaned.get("lot") is None:
-        source = cleaned.get("from_location") or document.from_location
-        if source is None:
-            raise ValidationError({"from_location": ["Choose the location to take the goods from"]})
-        factor = cleaned["quantity"] / cleaned["stock_quantity"]
-        splits = [
-            {**cleaned, "lot": lot, "stock_quantity": share, "quantity": round_quantity(share * factor)}
-            for lot, share in fefo_allocation(product=product, location=source, quantity=cleaned["stock_quantity"])
-        ]
-    lines = []
-    for offset, values in enumerate(splits):
-        lines.append(StockDocumentLine.objects.create(document=document, position=position + offset, **values))
+    made: list[list[StockDocumentLine]] = []
+    for index, cleaned in enumerate(resolved):
+        product = cleaned["product"]
+        splits: list[dict[str, Any]] = [cleaned]
+        if product.tracking == Tracking.LOT and cleaned.get("lot") is None:
+            source = cleaned.get("from_location") or document.from_location
+            if source is None:
+                raise ValidationError({f"lines.{index}.from_location" if prefix else "from_location": ["Choose the location to take the goods from"]})
+            factor = cleaned["quantity"] / cleaned["stock_quantity"]
+            splits = [
+                {**cleaned, "lot": lot, "stock_quantity": share, "quantity": round_quantity(share * factor)}
+                for lot, share in fefo_allocation(product=product, location=source, quantity=cleaned["stock_quantity"])
+            ]
+        made.append([StockDocumentLine(document=document, position=position + offset, **values) for offset, values in enumerate(splits)])
+        position += len(splits)
+    StockDocumentLine.objects.bulk_create([line for group in made for line in group])
     audit.record(
         actor=actor, action=AuditAction.UPDATE, target=document,
-        changes={"lines": [None, [f"{product.sku} × {line.stock_quantity.normalize():f}" for line in lines]]}, message="line added",
+        changes={"lines": [None, [f"{line.product.sku} × {line.stock_quantity.normalize():f}" for group in made for line in group]]},
+        message="line added" if len(lines) == 1 else f"{len(lines)} lines added",
     )
-    return lines
+    return made
 
 
 @transaction.atomic
@@ -502,11 +550,11 @@ def period_reopen(*, actor: User, month: dt.date | str) -> None:
 
 # posting and reservations live in their own modules; callers keep importing them from here
 from .posting import stock_document_cancel, stock_document_post, stock_policy_from  # noqa: E402
-from .reservations import reservation_create, reservation_release  # noqa: E402
+from .reservations import reservation_create, reservation_release, reservations_place  # noqa: E402
 
 __all__ = [
     "StockPolicy", "ensure_open_period", "fefo_allocation", "location_create", "period_close", "period_reopen",
-    "reservation_create", "reservation_release", "stock_document_add_line", "stock_document_cancel", "stock_document_create",
+    "reservation_create", "reservation_release", "reservations_place", "stock_document_add_line", "stock_document_add_lines", "stock_document_cancel", "stock_document_create",
     "stock_document_post", "stock_document_remove_line", "stock_document_update", "stock_policy_from", "virtual_location",
     "warehouse_create",
 ]

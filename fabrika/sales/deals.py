@@ -16,7 +16,7 @@ from fabrika.core.errors import DomainError
 from fabrika.crm.models import Stage, StageOrderEvent
 from fabrika.crm.services_pipelines import deal_move
 
-from .models import SalesOrder
+from .models import SalesOrder, SalesOrderLine
 
 ORDER_EVENTS = frozenset(value for value in StageOrderEvent.values if value)
 
@@ -45,15 +45,18 @@ def order_deal_follow(*, actor, order: SalesOrder, event: str) -> Stage | None:
     return stage
 
 
-def order_follow_progress(*, actor, order_id: int, event: str) -> Stage | None:
+def order_follow_progress(
+    *, actor, order_id: int, event: str, order: SalesOrder | None = None, lines: list[SalesOrderLine] | None = None
+) -> Stage | None:
     """After a shipment ("order_shipped") or an invoice ("order_invoiced") is posted: the deal follows once the whole
     order is shipped / invoiced. "order_paid" is decided by finance (it knows the payments) and calls
-    order_deal_follow itself."""
+    order_deal_follow itself. `order` and `lines`: the caller's up-to-date rows, when it has them (no re-read)."""
     field = {"order_shipped": "shipped_quantity", "order_invoiced": "invoiced_quantity"}[event]
-    order = SalesOrder.objects.select_related("deal").get(pk=order_id)
+    if order is None:
+        order = SalesOrder.objects.select_related("deal").get(pk=order_id)
     if order.deal_id is None:
         return None
-    lines = list(order.lines.all())
+    lines = lines if lines is not None else list(order.lines.all())
     if not lines or any(getattr(line, field) < line.quantity for line in lines):
         return None
     return order_deal_follow(actor=actor, order=order, event=event)

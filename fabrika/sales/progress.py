@@ -4,14 +4,16 @@ their transaction."""
 
 from __future__ import annotations
 
-from .models import OrderStatus, SalesOrder
+from .models import OrderStatus, SalesOrder, SalesOrderLine
 
 
-def order_progress_refresh(*, order_id: int) -> SalesOrder:
-    order = SalesOrder.objects.select_for_update().get(pk=order_id)
+def order_progress_refresh(*, order_id: int, order: SalesOrder | None = None, lines: list[SalesOrderLine] | None = None) -> SalesOrder:
+    """`order` and `lines`: the caller's locked order and its up-to-date lines, when it has them (no re-read)."""
+    if order is None:
+        order = SalesOrder.objects.select_for_update().get(pk=order_id)
     if order.status not in (OrderStatus.CONFIRMED, OrderStatus.DONE):
         return order
-    lines = list(order.lines.all())
+    lines = lines if lines is not None else list(order.lines.all())
     complete = bool(lines) and all(
         line.shipped_quantity >= line.quantity and line.invoiced_quantity >= line.shipped_quantity - line.returned_quantity
         for line in lines

@@ -16,6 +16,7 @@ from fabrika.catalog.models import Product, Unit
 from fabrika.catalog.selectors import conversion_factor, product_by_barcode
 from fabrika.core import audit, events, numbering
 from fabrika.core.audit import AuditAction
+from fabrika.core.db import update_many
 from fabrika.core.errors import (
     Conflict,
     DomainError,
@@ -31,7 +32,7 @@ from fabrika.crm.selectors_pipelines import deal_get_for_user
 from fabrika.inventory import locks
 from fabrika.inventory.enums import ReservationStatus
 from fabrika.inventory.models import Lot, Reservation, Warehouse
-from fabrika.inventory.services import reservation_create, reservation_release
+from fabrika.inventory.reservations import reservation_release, reservations_place
 from fabrika.parties.models import Contact, Counterparty
 
 from .credit import credit_check
@@ -635,12 +636,13 @@ def _reserve(*, actor: User, order: SalesOrder, needs: list[tuple[SalesOrderLine
         return reserved
     location_ids = set(warehouse_location_ids(order.warehouse_id))
     free: dict[int, list[list]] = {}
-    for _id, product_id, location_id, lot_id, quantity, _value, _cost, already in locks.lock_balances({line.product_id for line, _q in needs}):
+    for balance_id, product_id, location_id, lot_id, quantity, _value, _cost, already in locks.lock_balances({line.product_id for line, _q in needs}):
         if location_id in location_ids and quantity > already:
-            free.setdefault(product_id, []).append([location_id, lot_id, quantity - already])
+            free.setdefault(product_id, []).append([location_id, lot_id, quantity - already, balance_id])
     lot_ids = {row[1] for rows in free.values() for row in rows if row[1] is not None}
     expiry = dict(Lot.objects.filter(pk__in=lot_ids).values_list("pk", "expiry_date")) if lot_ids else {}
     last_day = dt.date.max
+    places: list[tuple[int, int, int, int | None, Decimal]] = []
     for rows in free.values():  # first expiry first (lots without a date last), then location id, then lot id
         rows.sort(key=lambda row: (expiry.get(row[1]) or last_day, row[0], row[1] or 0))
     for line, needed in needs:
@@ -651,11 +653,12 @@ def _reserve(*, actor: User, order: SalesOrder, needs: list[tuple[SalesOrderLine
             take = min(needed, row[2])
             if take <= 0:
                 continue
-            reservation_create(actor=actor, product_id=line.product_id, location_id=row[0], lot_id=row[1], reference=order.number, quantity=take)
+            places.append((row[3], line.product_id, row[0], row[1], take))
             row[2] -= take
             needed -= take
             taken += take
         reserved[line.pk] = reserved.get(line.pk, ZERO) + taken
+    reservations_place(actor=actor, reference=order.number, items=places)
     return reserved
 
 
@@ -708,7 +711,7 @@ def sales_order_confirm(*, actor: User, order_id: int, override_credit_limit: bo
     reserved = _reserve(actor=actor, order=order, needs=[(line, line.stock_quantity) for line in lines])
     for line in lines:
         line.reserved_quantity = min(_in_line_unit(line, reserved.get(line.pk, ZERO)), line.quantity)
-    SalesOrderLine.objects.bulk_update(lines, ["reserved_quantity"])
+    update_many(lines, ["reserved_quantity"])
     order.status, order.confirmed_at, order.confirmed_by = OrderStatus.CONFIRMED, timezone.now(), actor
     order.save(update_fields=["status", "confirmed_at", "confirmed_by", "credit_override_by", "updated_at"])
     changes["reserved"] = {line.product.sku: f"{line.reserved_quantity.normalize():f}/{line.quantity.normalize():f}" for line in lines}
@@ -759,7 +762,13 @@ def sales_order_reserve_more(*, actor: User, order_id: int) -> SalesOrder:
     order = _locked_order(order_id)
     if order.status != OrderStatus.CONFIRMED:
         raise InvalidTransition(_("Only a confirmed order reserves stock"), current=order.status)
-    lines = list(order.lines.select_related("product").order_by("position", "id"))
+    order_backorder_reserve(actor=actor, order=order, lines=list(order.lines.select_related("product").order_by("position", "id")))
+    return order
+
+
+def order_backorder_reserve(*, actor: User, order: SalesOrder, lines: list[SalesOrderLine], message: str = "reserved more") -> list[SalesOrderLine]:
+    """Reserve for each line of a locked, confirmed order what is neither shipped nor reserved, from the free stock of
+    its warehouse; returns the lines whose reservation grew (audited on the order)."""
     needs = [(line, _in_stock_unit(line, line.quantity - line.shipped_quantity - line.reserved_quantity)) for line in lines]
     reserved = _reserve(actor=actor, order=order, needs=needs)
     changed = []
@@ -768,7 +777,7 @@ def sales_order_reserve_more(*, actor: User, order_id: int) -> SalesOrder:
             line.reserved_quantity = min(line.reserved_quantity + _in_line_unit(line, reserved[line.pk]), line.quantity)
             changed.append(line)
     if changed:
-        SalesOrderLine.objects.bulk_update(changed, ["reserved_quantity"])
-        audit.record(actor=actor, action=AuditAction.UPDATE, target=order, message="reserved more",
+        update_many(changed, ["reserved_quantity"])
+        audit.record(actor=actor, action=AuditAction.UPDATE, target=order, message=message,
                      changes={"reserved": {line.product.sku: f"{line.reserved_quantity.normalize():f}" for line in changed}})
-    return order
+    return changed

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from fabrika.catalog.enums import Tracking
 from fabrika.core import audit, events, numbering
+from fabrika.core.db import update_many
 from fabrika.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from fabrika.core.models import User
 from fabrika.core.models.audit import AuditAction
@@ -34,7 +35,7 @@ from fabrika.core.timers import cancel_timers
 from fabrika.inventory import services as inventory
 from fabrika.inventory.engine import StockPolicy
 from fabrika.inventory.enums import VALUED_KINDS, DocumentType, LocationKind, ReservationStatus
-from fabrika.inventory.models import Location, Lot, Reservation, SerialNumber, StockBalance
+from fabrika.inventory.models import Location, Lot, Reservation, SerialNumber, StockBalance, StockDocumentLine
 from fabrika.inventory.selectors import stock_policy
 
 from .deals import order_follow_progress
@@ -49,6 +50,7 @@ from .models import (
     ShipmentStatus,
 )
 from .progress import order_progress_refresh
+from .services_orders import order_backorder_reserve
 from .totals import Amounts, LineTerms, line_amounts, part_amounts
 
 ZERO = Decimal(0)
@@ -167,11 +169,14 @@ def _stock_location(order: SalesOrder) -> Location:
     return inventory.warehouse_root(order.warehouse)
 
 
+def _warehouse_locations(order: SalesOrder) -> list[Location]:
+    """The valued locations of the order's warehouse: its root first, then its zones and bins by id (one query)."""
+    locations = list(Location.objects.filter(warehouse_id=order.warehouse_id, kind__in=list(VALUED_KINDS)).order_by("id"))
+    return sorted(locations, key=lambda location: location.parent_id is not None)  # stable: the rest stay in id order
+
+
 def _warehouse_location_ids(order: SalesOrder) -> list[int]:
-    """The valued locations of the order's warehouse: its root first, then its zones and bins by id."""
-    root = _stock_location(order)
-    others = Location.objects.filter(warehouse_id=order.warehouse_id, kind__in=list(VALUED_KINDS)).exclude(pk=root.pk).order_by("id")
-    return [root.pk, *others.values_list("id", flat=True)]
+    return [location.pk for location in _warehouse_locations(order)]
 
 
 def _lock_order(order_id: int) -> SalesOrder:
@@ -302,7 +307,7 @@ def _clean_lines(
             )
     if errors:
         raise ValidationError(errors)
-    if suggest:
+    if suggest and any(line["order_line"].product.tracking in (Tracking.LOT, Tracking.SERIAL) for line in cleaned):
         cleaned = _with_suggestions(order, cleaned, _warehouse_location_ids(order))
     return cleaned
 
@@ -374,13 +379,11 @@ def _shippable_order(order: SalesOrder) -> None:
         )
 
 
-def default_shipment_lines(order: SalesOrder) -> list[dict[str, Any]]:
-    """Every line with something left to ship, at the quantity that remains."""
-    return [
-        {"order_line": line.pk, "quantity": plain(_remaining_to_ship(line))}
-        for line in order.lines.order_by("position", "id")
-        if _remaining_to_ship(line) > 0
-    ]
+def default_shipment_lines(order: SalesOrder, order_lines: dict[int, SalesOrderLine] | None = None) -> list[dict[str, Any]]:
+    """Every line with something left to ship, at the quantity that remains (`order_lines`: the order's lines already
+    read, in position order)."""
+    lines = order_lines.values() if order_lines is not None else order.lines.order_by("position", "id")
+    return [{"order_line": line.pk, "quantity": plain(_remaining_to_ship(line))} for line in lines if _remaining_to_ship(line) > 0]
 
 
 def default_remind_after_months(order: SalesOrder) -> int | None:
@@ -391,8 +394,8 @@ def default_remind_after_months(order: SalesOrder) -> int | None:
     )
 
 
-def _write_shipment_lines(shipment: Shipment, lines: list[dict[str, Any]]) -> None:
-    ShipmentLine.objects.bulk_create(
+def _write_shipment_lines(shipment: Shipment, lines: list[dict[str, Any]]) -> list[ShipmentLine]:
+    return ShipmentLine.objects.bulk_create(
         [
             ShipmentLine(shipment=shipment, order_line=line["order_line"], quantity=line["quantity"], lot=line["lot"], serial=line["serial"])
             for line in lines
@@ -421,7 +424,7 @@ def shipment_create(*, actor: User, order_id: int, data: dict[str, Any]) -> Ship
     order_lines = _order_lines(order)
     raw_lines = data.get("lines")
     if raw_lines is None:
-        raw_lines = default_shipment_lines(order)
+        raw_lines = default_shipment_lines(order, order_lines)
         if not raw_lines:
             errors.setdefault("lines", []).append(_("Everything on order %(order)s is already shipped") % {"order": order})
     lines: list[dict[str, Any]] = []
@@ -434,11 +437,8 @@ def shipment_create(*, actor: User, order_id: int, data: dict[str, Any]) -> Ship
     if errors:
         raise ValidationError(errors)
     shipment = Shipment.objects.create(order=order, author=actor, **header)
-    _write_shipment_lines(shipment, lines)
-    audit.record(
-        actor=actor, action=AuditAction.CREATE, target=shipment,
-        changes={**audit.snapshot(shipment), "lines": _lines_text(shipment.lines.select_related("order_line__product", "lot"))},
-    )
+    written = _write_shipment_lines(shipment, lines)
+    audit.record(actor=actor, action=AuditAction.CREATE, target=shipment, changes={**audit.snapshot(shipment), "lines": _lines_text(written)})
     return shipment
 
 
@@ -491,66 +491,84 @@ def shipment_update(*, actor: User, shipment_id: int, data: dict[str, Any]) -> S
     return shipment
 
 
-def issue_plan(
-    *, order: SalesOrder, line: ShipmentLine, location_ids: list[int], used: dict[tuple[int, int | None], Decimal]
-) -> list[tuple[int, Decimal]]:
-    """Where in the warehouse a shipment line's goods are taken from: [(location id, quantity in the line's unit)].
+def issue_plans(*, order: SalesOrder, lines: list[ShipmentLine], location_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
+    """Where in the warehouse each shipment line's goods are taken from: {line id: [(location id, quantity in the
+    line's unit)]}.
 
     This order's reservations (same product and lot) first, then free stock, the warehouse root before its zones and
     bins; a serial number from where it is. What nothing covers is asked of the root, so posting names the shortage
-    there. `used` carries what earlier lines of the same shipment already took (stock unit)."""
-    order_line = line.order_line
+    there. Earlier lines of the same shipment count against later ones. Reservations, balances and serials are each
+    read once for the whole shipment."""
     root = location_ids[0]
-    if line.serial:
-        serial_location = (
-            SerialNumber.objects.filter(product_id=order_line.product_id, serial=line.serial, location_id__in=location_ids)
-            .values_list("location_id", flat=True).first()
-        )
-        return [(serial_location or root, line.quantity)]
-    factor = order_line.stock_quantity / order_line.quantity if order_line.quantity else Decimal(1)
-    reservations = (
-        list(
-            Reservation.objects.filter(
-                product_id=order_line.product_id, lot_id=line.lot_id, reference=order.number, status=ReservationStatus.ACTIVE,
-                location_id__in=location_ids,
-            ).order_by("id").values_list("location_id", "quantity")
-        )
-        if order.number else []
-    )
-    if factor != 1:  # a line in another unit is not split over locations: the first one reserved for it, else the root
-        return [(reservations[0][0] if reservations else root, line.quantity)]
-    plan: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    need = line.quantity
-    for location_id, reserved in reservations:
-        key = (location_id, line.lot_id)
-        take = min(need, max(reserved - used[key], ZERO))
-        if take > 0:
-            plan[location_id] += take
-            used[key] += take
-            need -= take
-    if need > 0:
-        balances = {
-            location_id: quantity - reserved
-            for location_id, quantity, reserved in StockBalance.objects.filter(
-                product_id=order_line.product_id, lot_id=line.lot_id, location_id__in=location_ids
-            ).values_list("location_id", "quantity", "reserved_quantity")
-        }
-        mine = defaultdict(lambda: ZERO)
-        for location_id, reserved in reservations:
-            mine[location_id] += reserved
-        for location_id in location_ids:
-            if need <= 0:
-                break
-            key = (location_id, line.lot_id)
-            free = balances.get(location_id, ZERO) + mine[location_id] - used[key]
-            take = min(need, max(free, ZERO))
+    product_ids = {line.order_line.product_id for line in lines}
+    serials = {
+        (product_id, serial): location_id
+        for product_id, serial, location_id in SerialNumber.objects.filter(
+            product_id__in=product_ids, serial__in=[line.serial for line in lines if line.serial], location_id__in=location_ids
+        ).values_list("product_id", "serial", "location_id")
+    } if any(line.serial for line in lines) else {}
+    reserved: dict[tuple[int, int | None], list[tuple[int, Decimal]]] = defaultdict(list)
+    if order.number:
+        for product_id, lot_id, location_id, quantity in Reservation.objects.filter(
+            product_id__in=product_ids, reference=order.number, status=ReservationStatus.ACTIVE, location_id__in=location_ids
+        ).order_by("id").values_list("product_id", "lot_id", "location_id", "quantity"):
+            reserved[(product_id, lot_id)].append((location_id, quantity))
+    free_stock: dict[tuple[int, int, int | None], Decimal] | None = None  # read when some line needs more than its reservations
+    used: dict[tuple[int, int, int | None], Decimal] = defaultdict(lambda: ZERO)  # (product, location, lot) -> stock unit
+    plans: dict[int, list[tuple[int, Decimal]]] = {}
+    for line in lines:
+        order_line = line.order_line
+        product_id = order_line.product_id
+        if line.serial:
+            plans[line.pk] = [(serials.get((product_id, line.serial), root), line.quantity)]
+            continue
+        reservations = reserved.get((product_id, line.lot_id), [])
+        factor = order_line.stock_quantity / order_line.quantity if order_line.quantity else Decimal(1)
+        if factor != 1:  # a line in another unit is not split over locations: the first one reserved for it, else the root
+            plans[line.pk] = [(reservations[0][0] if reservations else root, line.quantity)]
+            continue
+        plan: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        need = line.quantity
+        for location_id, quantity in reservations:
+            key = (product_id, location_id, line.lot_id)
+            take = min(need, max(quantity - used[key], ZERO))
             if take > 0:
                 plan[location_id] += take
                 used[key] += take
                 need -= take
-    if need > 0:
-        plan[root] += need
-    return list(plan.items())
+        if need > 0:
+            if free_stock is None:
+                free_stock = {
+                    (row_product, location_id, lot_id): quantity - reserved_quantity
+                    for row_product, location_id, lot_id, quantity, reserved_quantity in StockBalance.objects.filter(
+                        product_id__in=product_ids, location_id__in=location_ids
+                    ).values_list("product_id", "location_id", "lot_id", "quantity", "reserved_quantity")
+                }
+            mine: dict[int, Decimal] = defaultdict(lambda: ZERO)
+            for location_id, quantity in reservations:
+                mine[location_id] += quantity
+            for location_id in location_ids:
+                if need <= 0:
+                    break
+                key = (product_id, location_id, line.lot_id)
+                free = free_stock.get(key, ZERO) + mine[location_id] - used[key]
+                take = min(need, max(free, ZERO))
+                if take > 0:
+                    plan[location_id] += take
+                    used[key] += take
+                    need -= take
+        if need > 0:
+            plan[root] += need
+        plans[line.pk] = list(plan.items())
+    return plans
+
+
+def _shipment_line_key(key: str, sources: list[tuple[int, ShipmentLine]]) -> str:
+    """`lines.<stock line>.<field>` of the issue document → `lines.<shipment line>.<field>`."""
+    parts = key.split(".", 2)
+    if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit() and int(parts[1]) < len(sources):
+        return f"lines.{sources[int(parts[1])][0]}.{parts[2]}"
+    return key
 
 
 def _check_tracking(lines: list[ShipmentLine]) -> None:
@@ -602,31 +620,38 @@ def shipment_post(*, actor: User, shipment_id: int, policy: StockPolicy | None =
         raise ValidationError(errors)
     _check_tracking(lines)
     policy = policy or stock_policy()
-    location_ids = _warehouse_location_ids(order)
-    used: dict[tuple[int, int | None], Decimal] = defaultdict(lambda: ZERO)
-    stock_lines: dict[int, list[int]] = {}
+    locations = _warehouse_locations(order)
+    location_ids = [location.pk for location in locations]
+    stock_lines: dict[int, list[StockDocumentLine]] = {}
     stockable = [line for line in lines if line.order_line.product.is_stockable]
     document = None
     if stockable:
         document = inventory.stock_document_create(
             actor=actor, document_type=DocumentType.ISSUE,
             data={
-                "date": shipment.date, "counterparty": order.counterparty_id, "from_location": location_ids[0],
-                "to_location": inventory.virtual_location(LocationKind.CUSTOMER).pk, "reference": order.number,
+                "date": shipment.date, "counterparty": order.counterparty, "from_location": locations[0],
+                "to_location": inventory.virtual_location(LocationKind.CUSTOMER), "reference": order.number,
                 "notes": _("Shipment for order %(order)s") % {"order": order},
             },
         )
-        for line in stockable:
-            stock_lines[line.pk] = []
-            for location_id, quantity in issue_plan(order=order, line=line, location_ids=location_ids, used=used):
-                added = inventory.stock_document_add_line(
-                    actor=actor, document_id=document.pk,
-                    data={
-                        "product": line.order_line.product_id, "unit": line.order_line.unit_id, "quantity": plain(quantity),
-                        "lot": line.lot_id, "serial": line.serial, "from_location": location_id,
-                    },
-                )
-                stock_lines[line.pk] += [added_line.pk for added_line in added]
+        plans = issue_plans(order=order, lines=stockable, location_ids=location_ids)
+        by_id = {location.pk: location for location in locations}
+        sources = [(index, line) for index, line in enumerate(lines) if line.pk in plans for _part in plans[line.pk]]
+        try:
+            added = inventory.stock_document_add_lines(
+                actor=actor, document_id=document.pk,
+                lines=[
+                    {  # the rows themselves (read above in this transaction), so the issue's lines need no lookups
+                        "product": line.order_line.product, "unit": line.order_line.unit, "quantity": plain(quantity),
+                        "lot": line.lot, "serial": line.serial, "from_location": by_id[location_id],
+                    }
+                    for line in stockable for location_id, quantity in plans[line.pk]
+                ],
+            )
+        except ValidationError as error:  # the stock line's errors under the shipment line they came from
+            raise ValidationError({_shipment_line_key(key, sources): messages for key, messages in error.errors.items()}) from error
+        for (_index, line), made in zip(sources, added, strict=True):
+            stock_lines.setdefault(line.pk, []).extend(made)
         document = inventory.stock_document_post(actor=actor, document_id=document.pk, policy=policy)
         costs = dict(document.lines.values_list("id", "cost"))
     else:
@@ -637,15 +662,17 @@ def shipment_post(*, actor: User, shipment_id: int, policy: StockPolicy | None =
         amounts = part_of_line(order, order_line, done=done[order_line.pk], quantity=line.quantity)
         done[order_line.pk] += line.quantity
         line.net_amount, line.tax_amount, line.total = amounts.net, amounts.tax, amounts.total
-        line.cost = sum((costs.get(pk) or ZERO for pk in stock_lines.get(line.pk, [])), ZERO) if line.pk in stock_lines else None
-    ShipmentLine.objects.bulk_update(lines, ["net_amount", "tax_amount", "total", "cost"])
+        line.cost = sum((costs.get(stock_line.pk) or ZERO for stock_line in stock_lines[line.pk]), ZERO) if line.pk in stock_lines else None
+    update_many(lines, ["net_amount", "tax_amount", "total", "cost"])
+    changed = []
     for order_line_id, shipped in done.items():
         order_line = order_lines[order_line_id]
         if shipped != order_line.shipped_quantity:
             shipped_now = shipped - order_line.shipped_quantity
             order_line.shipped_quantity = shipped
             order_line.reserved_quantity = max(order_line.reserved_quantity - shipped_now, ZERO)
-            order_line.save(update_fields=["shipped_quantity", "reserved_quantity"])
+            changed.append(order_line)
+    update_many(changed, ["shipped_quantity", "reserved_quantity"])
     shipment.net_total = sum((line.net_amount for line in lines), ZERO)
     shipment.tax_total = sum((line.tax_amount for line in lines), ZERO)
     shipment.total = sum((line.total for line in lines), ZERO)
@@ -655,8 +682,8 @@ def shipment_post(*, actor: User, shipment_id: int, policy: StockPolicy | None =
     shipment.number = numbering.next_number("sales_shipment", on=shipment.date)
     shipment.posted_at = timezone.now()
     shipment.save(update_fields=["net_total", "tax_total", "total", "cost", "stock_document", "status", "number", "posted_at"])
-    order_progress_refresh(order_id=order.pk)
-    order_follow_progress(actor=actor, order_id=order.pk, event="order_shipped")
+    order_progress_refresh(order_id=order.pk, order=order, lines=list(order_lines.values()))
+    order_follow_progress(actor=actor, order_id=order.pk, event="order_shipped", order=order, lines=list(order_lines.values()))
     audit.record(
         actor=actor, action=AuditAction.POST, target=shipment,
         changes={"number": shipment.number, "total": shipment.total, "cost": shipment.cost, "stock_document": document.number if document else None},
@@ -712,7 +739,8 @@ def shipment_reminders(shipment: Shipment) -> list[RecordStatus]:
 @transaction.atomic
 def shipment_cancel(*, actor: User, shipment_id: int, on: dt.date | None = None) -> Shipment:
     """Cancel a draft, or a posted shipment: its issue is reversed by moves dated `on` (default today), the order
-    lines get the quantity back as a backorder, and a reminder it set that has not fired yet will not fire.
+    lines get the quantity back as a backorder and reserve it again from the stock that came back (or whatever is
+    free in the warehouse by then), and a reminder it set that has not fired yet will not fire.
     Refused while any of its lines is invoiced or when goods of the order were returned beyond what would remain."""
     shipment = _lock_shipment(shipment_id)
     if shipment.status == ShipmentStatus.CANCELLED:
@@ -753,15 +781,19 @@ def shipment_cancel(*, actor: User, shipment_id: int, on: dt.date | None = None)
     if shipment.stock_document_id:
         inventory.stock_document_cancel(actor=actor, document_id=shipment.stock_document_id, policy=stock_policy(), on=on)
     for order_line_id, quantity in back.items():
-        order_line = order_lines[order_line_id]
-        order_line.shipped_quantity -= quantity
-        order_line.save(update_fields=["shipped_quantity"])
+        order_lines[order_line_id].shipped_quantity -= quantity
+    update_many([order_lines[pk] for pk in back], ["shipped_quantity"])
     for reminder in shipment_reminders(shipment):
         if reminder.notified_at is None:
             cancel_timers(kind=REMIND_TIMER, target=reminder)
     shipment.status, shipment.cancelled_at = ShipmentStatus.CANCELLED, now
     shipment.save(update_fields=["status", "cancelled_at"])
-    order_progress_refresh(order_id=order.pk)
+    order = order_progress_refresh(order_id=order.pk, order=order, lines=list(order_lines.values()))
+    if order.status == OrderStatus.CONFIRMED:  # the goods are back on the shelf: the order holds them again
+        order_backorder_reserve(
+            actor=actor, order=order, lines=[order_lines[pk] for pk in back],
+            message=f"reserved again: shipment {shipment.number} cancelled",
+        )
     audit.record(actor=actor, action=AuditAction.CANCEL, target=shipment, changes={"status": [ShipmentStatus.POSTED, ShipmentStatus.CANCELLED], "date": on})
     events.record_event("sales.shipment.cancelled", target=shipment, payload={"number": shipment.number, "order": order.number})
     return shipment
@@ -925,7 +957,7 @@ def sales_return_post(*, actor: User, return_id: int, policy: StockPolicy | None
         amounts = part_of_line(order, order_line, done=done[order_line.pk], quantity=line.quantity)
         done[order_line.pk] += line.quantity
         line.net_amount, line.tax_amount, line.total = amounts.net, amounts.tax, amounts.total
-    SalesReturnLine.objects.bulk_update(lines, ["net_amount", "tax_amount", "total"])
+    update_many(lines, ["net_amount", "tax_amount", "total"])
     for order_line_id, returned in done.items():
         order_line = order_lines[order_line_id]
         if returned != order_line.returned_quantity:

@@ -152,6 +152,11 @@ def test_cancel_restores_the_order_and_the_stock(storekeeper, three_lines, goods
     pump.refresh_from_db()
     assert pump.shipped_quantity == 0
     assert f.on_hand(goods["PUMP"], main_location)[:2] == (D("10"), D("500.00"))
+    # the three pumps that came back are the order's again: all ten reserved, none free for others
+    assert pump.reserved_quantity == D("10")
+    active = Reservation.objects.filter(reference=three_lines.number, product=goods["PUMP"], status=ReservationStatus.ACTIVE)
+    assert sum(reservation.quantity for reservation in active) == D("10")
+    assert f.on_hand(goods["PUMP"], main_location)[2] == D("10")
     document = StockDocument.objects.get(pk=shipment.stock_document_id)
     assert (document.status, document.cancellation_date) == (DocumentStatus.CANCELLED, dt.date(2026, 3, 14))
     with pytest.raises(InvalidTransition):

@@ -1,0 +1,56 @@
+"""Hot-path helpers: update_many, audit.record_many, and the outbox dispatch that is not queued twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+
+from fabrika.core import audit, events
+from fabrika.core.db import update_many
+from fabrika.core.models import AuditEntry, Currency, ExchangeRate
+from fabrika.core.models.audit import AuditAction
+
+
+@pytest.mark.django_db
+def test_update_many_writes_the_named_fields_of_each_row_and_nothing_else():
+    usd = Currency.objects.get_or_create(code="USD", defaults={"name": "US dollar"})[0]
+    first = ExchangeRate.objects.create(currency=usd, date=dt.date(2026, 1, 1), rate=Decimal("90.1"), nominal=1)
+    second = ExchangeRate.objects.create(currency=usd, date=dt.date(2026, 1, 2), rate=Decimal("91.2"), nominal=1)
+    first.rate, first.nominal = Decimal("95.123456"), 10
+    second.rate, second.date = Decimal("96.5"), dt.date(2030, 1, 1)  # date is not in `fields`: stays
+    update_many([first, second], ["rate", "nominal"])
+    assert list(ExchangeRate.objects.order_by("id").values_list("date", "rate", "nominal")) == [
+        (dt.date(2026, 1, 1), Decimal("95.123456"), 10),
+        (dt.date(2026, 1, 2), Decimal("96.5"), 1),
+    ]
+    update_many([], ["rate"])  # nothing to write is not an error
+
+
+@pytest.mark.django_db
+def test_record_many_writes_one_entry_per_target(make_user):
+    actor = make_user("Administrator", username="auditor")
+    usd = Currency.objects.get_or_create(code="USD", defaults={"name": "US dollar"})[0]
+    rates = [ExchangeRate.objects.create(currency=usd, date=dt.date(2026, 1, day), rate=Decimal(day), nominal=1) for day in (1, 2)]
+    entries = audit.record_many(actor=actor, action=AuditAction.CREATE, entries=[(rate, {"rate": rate.rate}) for rate in rates])
+    assert len(entries) == 2
+    stored = list(AuditEntry.objects.filter(object_id__in=[str(rate.pk) for rate in rates], content_type__model="exchangerate").order_by("object_id"))
+    assert [(entry.actor_name, entry.action, entry.changes) for entry in stored] == [
+        ("auditor", "create", {"rate": "1"}), ("auditor", "create", {"rate": "2"}),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dispatch_waiting_in_the_queue_is_not_queued_again(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    for _ in range(2):
+        with transaction.atomic():
+            events.record_event("test.happened", payload={"n": 1})
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    DBTaskResult.objects.update(status="RUNNING")  # a worker has started it: the next commit needs its own
+    with transaction.atomic():
+        events.record_event("test.happened", payload={"n": 2})
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
