@@ -4,7 +4,6 @@ managers' discount limits and the Price check page. Every write goes through pri
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +11,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -25,6 +23,7 @@ from fabrika.core.ui.lists import Column, Filter, ListConfig
 from fabrika.core.ui.views import list_view
 
 from . import engine, selectors, services
+from .display import date_text, number_text, percent_text, rule_terms
 from .forms import (
     DiscountLimitForm,
     DiscountRuleForm,
@@ -48,23 +47,6 @@ def _get(getter: Callable, pk):
         return getter(pk)
     except NotFound:
         raise Http404
-
-
-def _number(value: Decimal | None, places: int | None = None) -> str:
-    if value is None:
-        return ""
-    if places is None:
-        value = value.normalize()
-        return formats.number_format(value if value == value.to_integral() else value, use_l10n=True) if value else "0"
-    return formats.number_format(value, places, use_l10n=True)
-
-
-def _percent(value: Decimal | None) -> str:
-    return f"{_number(value)} %" if value is not None else ""
-
-
-def _date(value) -> str:
-    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else ""
 
 
 def _apply_errors(form, error: DomainError) -> None:
@@ -171,7 +153,7 @@ def price_type_detail(request, pk: int):
         "related_lists": [
             RelatedList(
                 title=_("Price lists"), headers=[_("Name"), _("Currency"), _("Valid from"), _("Valid to"), _("Items"), _("Active")],
-                rows=[RelatedRow([pl.name, pl.currency, _date(pl.valid_from), _date(pl.valid_to), pl.item_count, display(pl.is_active)],
+                rows=[RelatedRow([pl.name, pl.currency, date_text(pl.valid_from), date_text(pl.valid_to), pl.item_count, display(pl.is_active)],
                                  url=reverse("pricing:price_list_detail", args=[pl.pk])) for pl in lists],
                 empty_text=_("No price lists yet."),
             ),
@@ -247,8 +229,8 @@ PRICE_LIST_LIST = ListConfig(
         Column("name", gettext_lazy("Name"), sort="name", link=True),
         Column("price_type", gettext_lazy("Price type"), value=lambda pl: pl.price_type.code, sort="price_type__code"),
         Column("currency", gettext_lazy("Currency"), sort="currency"),
-        Column("valid_from", gettext_lazy("Valid from"), value=lambda pl: _date(pl.valid_from), export=lambda pl: pl.valid_from, sort="valid_from"),
-        Column("valid_to", gettext_lazy("Valid to"), value=lambda pl: _date(pl.valid_to), export=lambda pl: pl.valid_to, sort="valid_to"),
+        Column("valid_from", gettext_lazy("Valid from"), value=lambda pl: date_text(pl.valid_from), export=lambda pl: pl.valid_from, sort="valid_from"),
+        Column("valid_to", gettext_lazy("Valid to"), value=lambda pl: date_text(pl.valid_to), export=lambda pl: pl.valid_to, sort="valid_to"),
         Column("item_count", gettext_lazy("Items"), sort="item_count"),
         Column("is_active", gettext_lazy("Active"), value=lambda pl: display(pl.is_active), export=lambda pl: pl.is_active, sort="is_active"),
     ),
@@ -284,8 +266,8 @@ def price_list_detail(request, pk: int):
         "card_fields": [
             CardField(_("Price type"), str(price_list.price_type), url=_type_url(price_list.price_type)),
             CardField(_("Currency"), price_list.currency),
-            CardField(_("Valid from"), _date(price_list.valid_from)),
-            CardField(_("Valid to"), display(_date(price_list.valid_to))),
+            CardField(_("Valid from"), date_text(price_list.valid_from)),
+            CardField(_("Valid to"), display(date_text(price_list.valid_to))),
             CardField(_("Prices include tax"), display(price_list.price_type.prices_include_tax)),
             CardField(_("Active"), display(price_list.is_active)),
             CardField(_("Items"), price_list.item_count),
@@ -360,7 +342,7 @@ def price_list_item_add(request, pk: int):
         except DomainError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, _("%(sku)s added at %(price)s.") % {"sku": item.product.sku, "price": _number(item.price, 2)})
+            messages.success(request, _("%(sku)s added at %(price)s.") % {"sku": item.product.sku, "price": number_text(item.price, 2)})
             return redirect(_list_url(price_list))
     errors = "; ".join(f"{form.fields[name].label if name in form.fields else ''}: {', '.join(msgs)}".lstrip(": ") for name, msgs in form.errors.items())
     messages.error(request, _("Item not added: %(error)s") % {"error": errors})
@@ -397,7 +379,7 @@ def price_list_item_edit(request, pk: int, item_pk: int):
     if error:
         messages.error(request, _("%(sku)s: %(error)s") % {"sku": item.product.sku, "error": error})
     else:
-        messages.success(request, _("%(sku)s: the price is now %(price)s.") % {"sku": item.product.sku, "price": _number(item.price, 2)})
+        messages.success(request, _("%(sku)s: the price is now %(price)s.") % {"sku": item.product.sku, "price": number_text(item.price, 2)})
     return redirect(_list_url(price_list))
 
 
@@ -419,19 +401,6 @@ def _rule_url(rule: DiscountRule) -> str:
     return reverse("pricing:discount_rule_detail", args=[rule.pk])
 
 
-def _rule_terms(rule: DiscountRule) -> str:
-    """What the rule gives, in one line: "7 %", "5+ → 3 %; 10+ → 5 %", "≥ 60 000 in 30 days → 6 %"."""
-    tiers = "; ".join(f"{_number(t.threshold)}+ → {_percent(t.percent)}" for t in rule.tiers.all())
-    if rule.kind == DiscountKind.QUANTITY:
-        return tiers
-    if rule.kind == DiscountKind.CUMULATIVE:
-        return _("%(tiers)s (last %(days)s days)") % {"tiers": tiers, "days": rule.period_days}
-    if rule.kind == DiscountKind.VOLUME:
-        return _("%(percent)s when the previous %(days)s days reached %(amount)s") % {
-            "percent": _percent(rule.percent), "days": rule.period_days, "amount": _number(rule.min_amount, 2)}
-    return _percent(rule.percent)
-
-
 def _rule_scope(rule: DiscountRule) -> str:
     parts = [product.sku for product in rule.products.all()] + [group.name for group in rule.groups.all()]
     return ", ".join(parts) or _("every product")
@@ -447,12 +416,12 @@ RULE_LIST = ListConfig(
     columns=(
         Column("name", gettext_lazy("Name"), sort="name", link=True),
         Column("kind", gettext_lazy("Kind"), value=lambda r: r.get_kind_display(), export=lambda r: r.kind, sort="kind"),
-        Column("terms", gettext_lazy("Discount"), value=_rule_terms),
+        Column("terms", gettext_lazy("Discount"), value=rule_terms),
         Column("counterparty", gettext_lazy("Client"), value=lambda r: str(r.counterparty) if r.counterparty_id else "", sort="counterparty__name"),
         Column("scope", gettext_lazy("Products"), value=_rule_scope),
         Column("segments", gettext_lazy("Segments"), value=lambda r: ", ".join(s.name for s in r.segments.all())),
-        Column("valid_from", gettext_lazy("Valid from"), value=lambda r: _date(r.valid_from), export=lambda r: r.valid_from, sort="valid_from"),
-        Column("valid_to", gettext_lazy("Valid to"), value=lambda r: _date(r.valid_to), export=lambda r: r.valid_to, sort="valid_to"),
+        Column("valid_from", gettext_lazy("Valid from"), value=lambda r: date_text(r.valid_from), export=lambda r: r.valid_from, sort="valid_from"),
+        Column("valid_to", gettext_lazy("Valid to"), value=lambda r: date_text(r.valid_to), export=lambda r: r.valid_to, sort="valid_to"),
         Column("priority", gettext_lazy("Priority"), sort="priority"),
         Column("is_active", gettext_lazy("Active"), value=lambda r: display(r.is_active), export=lambda r: r.is_active, sort="is_active"),
     ),
@@ -480,15 +449,15 @@ def discount_rule_detail(request, pk: int):
     rule = _get(selectors.discount_rule_get, pk)
     fields = [
         CardField(_("Kind"), rule.get_kind_display()),
-        CardField(_("Discount"), _rule_terms(rule)),
+        CardField(_("Discount"), rule_terms(rule)),
     ]
     if rule.counterparty_id:
         fields.append(CardField(_("Client"), str(rule.counterparty), url=reverse("parties:counterparty_detail", args=[rule.counterparty_id])))
     fields += [
         CardField(_("Products"), _rule_scope(rule)),
         CardField(_("Client segments"), ", ".join(s.name for s in rule.segments.all()) or (_("every client") if rule.kind != DiscountKind.PERSONAL else "—")),
-        CardField(_("Valid from"), _date(rule.valid_from)),
-        CardField(_("Valid to"), display(_date(rule.valid_to))),
+        CardField(_("Valid from"), date_text(rule.valid_from)),
+        CardField(_("Valid to"), display(date_text(rule.valid_to))),
         CardField(_("Priority"), rule.priority),
         CardField(_("Active"), display(rule.is_active)),
         CardField(_("Description"), display(rule.description)),
@@ -496,7 +465,7 @@ def discount_rule_detail(request, pk: int):
     related = []
     if rule.tiers.all():
         related.append(RelatedList(title=_("Tiers"), headers=[_("From"), _("Discount, %")],
-                                   rows=[RelatedRow([_number(t.threshold), _percent(t.percent)]) for t in rule.tiers.all()]))
+                                   rows=[RelatedRow([number_text(t.threshold), percent_text(t.percent)]) for t in rule.tiers.all()]))
     context = {
         "object": rule,
         "card_title": rule.name,
@@ -562,7 +531,7 @@ LIMIT_LIST = ListConfig(
     columns=(
         Column("who", gettext_lazy("User or role"), value=lambda lim: str(lim.user or lim.group), link=True),
         Column("applies", gettext_lazy("Applies to"), value=lambda lim: _("user") if lim.user_id else _("role")),
-        Column("max_percent", gettext_lazy("Maximum special discount, %"), value=lambda lim: _percent(lim.max_percent),
+        Column("max_percent", gettext_lazy("Maximum special discount, %"), value=lambda lim: percent_text(lim.max_percent),
                export=lambda lim: lim.max_percent, sort="max_percent"),
     ),
     default_columns=("who", "applies", "max_percent"),
