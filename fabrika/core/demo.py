@@ -88,7 +88,7 @@ DEMO_RATES: tuple[tuple[str, dt.date, Decimal], ...] = (
 class DemoParty:
     name: str
     responsible: str  # username
-    kind: str  # "client", "dealer" (a reseller: client and dealer), "supplier"
+    kind: str  # "client", "dealer" (a reseller: client and dealer), "supplier", "own" (the company itself)
     inn_base: str  # 9 digits (organisation) or 10 digits (individual); the check digit(s) are computed; "" for none
     city: str
     phone: str
@@ -379,6 +379,11 @@ def _demo_party_details(context: DemoContext, counterparty, party: DemoParty, in
         bank_account_create(actor=owner, counterparty=counterparty, data=account)
 
 
+# The company itself as a counterparty: printed invoices and acts take the seller's requisites from it.
+DEMO_OWN_COMPANY = DemoParty(COMPANY_NAME, "admin", "own", "770555123", "Moscow", "+7 495 800-12-34", "office@robokids.example",
+                             "Our company: its tax ID, KPP and bank account are printed on invoices and acts.")
+
+
 def load_counterparties(context: DemoContext) -> None:
     """Clients, dealers and suppliers with KPP, segments, tags, a legal address, contacts and a bank account each,
     all through the parties services; what exists is completed, not duplicated."""
@@ -388,7 +393,7 @@ def load_counterparties(context: DemoContext) -> None:
     positions = _demo_directory(context, Position, DEMO_POSITIONS)
     _demo_directory(context, Segment, DEMO_SEGMENTS)
     _demo_directory(context, Tag, DEMO_TAGS)
-    parties = (*DEMO_PARTIES, *DEMO_MORE_PARTIES)
+    parties = (*DEMO_PARTIES, *DEMO_MORE_PARTIES, DEMO_OWN_COMPANY)
     names = [party.name for party in parties]
     existing = {c.name: c for c in Counterparty.objects.filter(name__in=names).prefetch_related("segments", "tags")}
     for index, party in enumerate(parties):
@@ -409,6 +414,7 @@ def load_counterparties(context: DemoContext) -> None:
                 "is_client": party.kind in ("client", "dealer"),
                 "is_dealer": party.kind == "dealer",
                 "is_supplier": party.kind == "supplier",
+                "is_own_company": party.kind == "own",
                 "tax_id": tax_id,
                 "city": party.city,
                 "phone": party.phone,

@@ -94,7 +94,10 @@ def _month_choices() -> list[tuple[int, str]]:
 
 
 class CompanySettingsForm(forms.Form):
-    name = forms.CharField(label=_("Company name"), required=False, max_length=400)
+    name = forms.CharField(
+        label=_("Company name"), required=False, max_length=400,
+        help_text=_("The company's tax ID, KPP, address and bank account are kept on its counterparty card: mark it “our company”."),
+    )
     base_currency = forms.CharField(label=_("Base currency"), required=False, max_length=10, help_text=_("ISO 4217 code, e.g. RUB, EUR"))
     country = forms.ChoiceField(label=_("Country"), required=False)
     time_zone = forms.ChoiceField(label=_("Time zone"), required=False)

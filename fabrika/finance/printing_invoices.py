@@ -3,8 +3,8 @@
 service lines (a product of kind "service", or a free line without a product) and lists those lines only.
 
 The context is plain data (see `invoice_context`): seller and buyer requisites with the default bank account from
-the parties app, lines, tax per rate, totals. The seller is the company (CompanySettings); its requisites come from
-the counterparty marked as the company itself when one exists (same name as the company), otherwise the name only.
+the parties app, lines, tax per rate, totals. The seller is the company: its requisites come from the counterparty
+marked "our company" (parties), else from one named exactly like the company in the settings, else the name only.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fabrika.core import printing
 from fabrika.core.errors import DomainError
 from fabrika.core.selectors import company_settings
 from fabrika.parties.models import Counterparty
+from fabrika.parties.selectors import own_company
 
 from .models import Direction, DocumentStatus, Invoice, InvoiceLine
 from .selectors_invoices import invoice_get_for_user, invoice_queryset_for_user
@@ -62,7 +63,7 @@ def _party(counterparty: Counterparty | None, *, fallback_name: str = "") -> dic
 
 def _company_party() -> dict:
     name = company_settings().name
-    own = Counterparty.objects.filter(name=name).first()
+    own = own_company() or Counterparty.objects.filter(name=name).first()
     return _party(own, fallback_name=name)
 
 

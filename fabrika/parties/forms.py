@@ -13,7 +13,7 @@ from .services import ENTITY
 
 FIELDS = [
     "kind", "name", "full_name", "parent", "country", "tax_id", "kpp", "registration_number", "email", "phone", "website",
-    "city", "segments", "tags", "price_type_code", "discount_group", "responsible", "notes",
+    "city", "segments", "tags", "price_type_code", "discount_group", "responsible", "notes", "is_own_company",
 ]
 
 

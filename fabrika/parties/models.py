@@ -110,6 +110,10 @@ class Counterparty(models.Model):
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("responsible"), on_delete=models.PROTECT, related_name="counterparties"
     )
+    is_own_company = models.BooleanField(
+        _("our company"), default=False,
+        help_text=_("The company itself: printed forms take the seller's requisites (tax ID, KPP, bank account) from it"),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -122,6 +126,9 @@ class Counterparty(models.Model):
         indexes = [
             models.Index(fields=["responsible", "name"], name="party_responsible_name_idx"),
             models.Index(fields=["created_at"], name="party_created_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["is_own_company"], condition=models.Q(is_own_company=True), name="party_one_own_company"),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,7 @@ class CounterpartyIn(Schema):
     website: str = ""
     city: str = ""
     notes: str = ""
+    is_own_company: bool = False
     segment_ids: list[int] = Field(default_factory=list)
     tag_ids: list[int] = Field(default_factory=list)
     price_type_code: str = ""
@@ -60,6 +61,7 @@ class CounterpartyPatch(Schema):
     website: str | None = None
     city: str | None = None
     notes: str | None = None
+    is_own_company: bool | None = None
     segment_ids: list[int] | None = None
     tag_ids: list[int] | None = None
     price_type_code: str | None = None
@@ -92,6 +94,7 @@ class CounterpartyOut(Schema):
     website: str
     city: str
     notes: str
+    is_own_company: bool
     segment_ids: list[int]
     tag_ids: list[int]
     price_type_code: str

@@ -47,6 +47,11 @@ def search_condition(search: str) -> Q:
     return condition
 
 
+def own_company() -> Counterparty | None:
+    """The counterparty marked as the company itself (its requisites go on printed forms as the seller's)."""
+    return Counterparty.objects.filter(is_own_company=True).first()
+
+
 def counterparty_queryset_for_user(actor: User) -> QuerySet[Counterparty]:
     """Every counterparty the actor's scope includes, with what lists and cards show fetched in the same query."""
     return scoped(Counterparty.objects.select_related("responsible"), actor)

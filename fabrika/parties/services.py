@@ -57,7 +57,7 @@ ROLE_FLAGS = tuple(ROLE_FIELDS.values())
 TEXT_LIMITS = {"full_name": 500, "registration_number": 32, "website": 200, "city": 120, "notes": 10000}
 EDITABLE_FIELDS = (
     "kind", "name", "full_name", *ROLE_FLAGS, "parent", "country", "tax_id", "kpp", "registration_number", "email",
-    "phone", "website", "city", "notes", "price_type_code", "discount_group", "responsible", "is_active",
+    "phone", "website", "city", "notes", "price_type_code", "discount_group", "responsible", "is_active", "is_own_company",
 )
 M2M_FIELDS = {"segments": Segment, "tags": Tag}
 ENTITY = "parties.counterparty"
@@ -105,7 +105,7 @@ def _clean(data: dict[str, Any], *, existing: Counterparty | None) -> tuple[dict
             _add(errors, "roles", gettext("Must be some of: %(choices)s") % {"choices": ", ".join(PartyRole.values)})
         for role, flag in ROLE_FIELDS.items():
             cleaned[flag] = role in roles
-    for flag in ROLE_FLAGS:
+    for flag in (*ROLE_FLAGS, "is_own_company"):
         if flag in cleaned:
             cleaned[flag] = bool(cleaned[flag])
     if "name" in cleaned or existing is None:
@@ -313,6 +313,14 @@ def reason_labels(reasons: list[str]) -> str:
 # --- counterparties -------------------------------------------------------------------------------------------
 
 
+def _own_company_unmark(*, actor: User, keep: int | None) -> None:
+    """Only one counterparty is the company itself: marking another one moves the mark (audited on the old one)."""
+    for previous in Counterparty.objects.select_for_update().filter(is_own_company=True).exclude(pk=keep):
+        previous.is_own_company = False
+        previous.save(update_fields=["is_own_company", "updated_at"])
+        audit.record(actor=actor, action=AuditAction.UPDATE, target=previous, changes={"is_own_company": [True, False]})
+
+
 @transaction.atomic
 def counterparty_create(*, actor: User, data: dict[str, Any], check_duplicates: bool = False) -> Counterparty:
     """Create a counterparty. With `check_duplicates`, refuse with DuplicateFound when `duplicates_find` finds any."""
@@ -324,6 +332,8 @@ def counterparty_create(*, actor: User, data: dict[str, Any], check_duplicates: 
         )
         if candidates:
             raise DuplicateFound(candidates)
+    if cleaned.get("is_own_company"):
+        _own_company_unmark(actor=actor, keep=None)
     counterparty = Counterparty.objects.create(**cleaned)
     for name, items in related.items():
         getattr(counterparty, name).set(items)
@@ -337,6 +347,8 @@ def counterparty_update(*, actor: User, counterparty_id: int, data: dict[str, An
     counterparty = Counterparty.objects.select_for_update().get(pk=counterparty_id)
     before = _snapshot(counterparty)
     cleaned, related = _clean(data, existing=counterparty)
+    if cleaned.get("is_own_company") and not counterparty.is_own_company:
+        _own_company_unmark(actor=actor, keep=counterparty.pk)
     for name, value in cleaned.items():
         setattr(counterparty, name, value)
     counterparty.save()

@@ -81,9 +81,10 @@ def test_demo_loads_into_an_empty_database_and_prints_working_logins():
 def test_demo_counterparties_are_valid_and_spread_across_the_sales_managers():
     run_demo_load()
     # every demo counterparty was created through the service: normalised phone, audit row, event
-    assert Counterparty.objects.count() == len(DEMO_PARTIES) + len(DEMO_MORE_PARTIES) == 26
-    assert AuditEntry.objects.filter(action="create", content_type__model="counterparty").count() == 26
-    assert OutboxEvent.objects.filter(event_type="record.created", aggregate="parties.counterparty").count() == 26
+    # (the 26 parties plus the company itself, marked "our company")
+    assert Counterparty.objects.count() == len(DEMO_PARTIES) + len(DEMO_MORE_PARTIES) + 1 == 27
+    assert AuditEntry.objects.filter(action="create", content_type__model="counterparty").count() == 27
+    assert OutboxEvent.objects.filter(event_type="record.created", aggregate="parties.counterparty").count() == 27
     for party in Counterparty.objects.all():
         assert party.phone.startswith("+") and party.city and party.email.endswith(".example")
         if party.tax_id:
@@ -128,9 +129,11 @@ def test_demo_counterparties_have_requisites_contacts_addresses_and_bank_account
     # its parts and its text, a director, a purchasing (or sales) manager and an accountant, and one bank account
     counts = counterparty_detail_counts()
     assert {name: counts[name] for name in ("clients", "dealers", "suppliers", "contacts", "addresses", "bank_accounts")} == {
-        "clients": 16, "dealers": 5, "suppliers": 10, "contacts": 25 * 3, "addresses": 26, "bank_accounts": 26,
+        "clients": 16, "dealers": 5, "suppliers": 10, "contacts": 26 * 3, "addresses": 27, "bank_accounts": 27,
     }
-    for party in Counterparty.objects.prefetch_related("contacts__position", "addresses", "bank_accounts", "segments"):
+    ours = Counterparty.objects.get(is_own_company=True)  # the company itself: the seller's requisites on invoices
+    assert (ours.name, len(ours.tax_id), len(ours.kpp), ours.bank_accounts.count(), ours.is_client) == ("Robokids", 10, 9, 1, False)
+    for party in Counterparty.objects.exclude(is_own_company=True).prefetch_related("contacts__position", "addresses", "bank_accounts", "segments"):
         assert party.segments.exists(), party.name
         (address,) = party.addresses.all()
         assert address.kind == "legal" and address.city == party.city and address.street and address.building, party.name
