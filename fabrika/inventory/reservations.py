@@ -95,13 +95,24 @@ def reservation_create(
     return created
 
 
-def reservations_place(*, actor: User, reference: str, items: list[tuple[int, int, int, int | None, Decimal]]) -> list[Reservation]:
+def reservations_place(
+    *, actor: User, reference: str, items: list[tuple[int, int, int, int | None, Decimal]], serials: dict[int, SerialNumber] | None = None,
+) -> list[Reservation]:
     """Reserve for `reference` from balance rows the caller has locked (locks.lock_balances) and found free:
-    items are (balance id, product id, location id, lot id, quantity). One statement per table instead of
+    items are (balance id, product id, location id, lot id, quantity); `serials` maps an item's index to the serial
+    number it reserves (quantity 1; the serial must not be reserved yet). One statement per table instead of
     `reservation_create`'s checks and conditional update per row; the rows are checked again after the update and
     nothing is kept if any would hold more reserved than on hand."""
     if not items:
         return []
+    serials = serials or {}
+    if serials:
+        claimed = SerialNumber.objects.filter(pk__in=[serial.pk for serial in serials.values()], reserved_reference="").update(
+            reserved_reference=reference
+        )
+        if claimed != len(serials):
+            raise Conflict(f"A serial number chosen for {reference} was reserved by someone else meanwhile: try again", code="already_reserved",
+                           field="serial")
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {StockBalance._meta.db_table} SET reserved_quantity = reserved_quantity + %s WHERE id = %s",
@@ -119,9 +130,9 @@ def reservations_place(*, actor: User, reference: str, items: list[tuple[int, in
     created = Reservation.objects.bulk_create([
         Reservation(
             product=products[product_id], location=locations[location_id], lot=lots.get(lot_id) if lot_id else None,
-            quantity=quantity, reference=reference, created_by=actor,
+            serial=serials.get(index), quantity=quantity, reference=reference, created_by=actor,
         )
-        for _balance, product_id, location_id, lot_id, quantity in items
+        for index, (_balance, product_id, location_id, lot_id, quantity) in enumerate(items)
     ])
     audit.record_many(actor=actor, action=AuditAction.CREATE, entries=[(reservation, audit.snapshot(reservation)) for reservation in created])
     return created
@@ -151,8 +162,11 @@ def fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict
     `locked` are the engine's locked balances (with their reserved quantity): keys nobody reserved need no query.
     The balances, then the document's reservations, are read once; the changed rows are written in bulk."""
     taken: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    moved_serials: dict[tuple, set[int]] = defaultdict(set)
     for move in moves:
         taken[(move.product_id, move.from_location_id, move.lot_id)] += move.quantity
+        if move.serial_id:
+            moved_serials[(move.product_id, move.from_location_id, move.lot_id)].add(move.serial_id)
     reserved_keys = [key for key in taken if key in locked and locked[key].reserved_quantity > 0]
     if not reserved_keys:
         return
@@ -169,11 +183,17 @@ def fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict
         ).order_by("id"):
             mine[(reservation.product_id, reservation.location_id, reservation.lot_id)].append(reservation)
         changed: list[Reservation] = []
+        freed: list[int] = []
         for key, balance in balances.items():
             amount = taken[key]
-            for reservation in mine.get(key, []):
+            moved = moved_serials.get(key, set())
+            # the serials that went first, then quantity reservations, then serials the document did not take
+            ordered = sorted(mine.get(key, []), key=lambda r: (0 if r.serial_id in moved else 2 if r.serial_id else 1, r.pk))
+            for reservation in ordered:
                 if amount <= 0:
                     break
+                if reservation.serial_id and reservation.serial_id not in moved:
+                    freed.append(reservation.serial_id)  # another unit went in its place: this one is free again
                 used = min(amount, reservation.quantity)
                 amount -= used
                 balance.reserved_quantity -= used
@@ -183,6 +203,8 @@ def fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict
                     reservation.quantity -= used
                 changed.append(reservation)
         update_many(changed, ["status", "closed_at", "quantity"])
+        if freed:
+            SerialNumber.objects.filter(pk__in=freed, reserved_reference=document.reference).update(reserved_reference="")
         update_many(balances.values(), ["reserved_quantity"])
     for key, balance in balances.items():  # rows locked by the engine: what they hold now is what they will keep
         if balance.quantity < balance.reserved_quantity:

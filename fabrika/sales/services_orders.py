@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fabrika.catalog.enums import Tracking
 from fabrika.catalog.models import Product, Unit
 from fabrika.catalog.selectors import conversion_factor, product_by_barcode
 from fabrika.core import audit, events, numbering
@@ -31,7 +32,7 @@ from fabrika.crm.models import Deal
 from fabrika.crm.selectors_pipelines import deal_get_for_user
 from fabrika.inventory import locks
 from fabrika.inventory.enums import ReservationStatus
-from fabrika.inventory.models import Lot, Reservation, Warehouse
+from fabrika.inventory.models import Lot, Reservation, SerialNumber, Warehouse
 from fabrika.inventory.reservations import reservation_release, reservations_place
 from fabrika.parties.models import Contact, Counterparty
 
@@ -626,11 +627,13 @@ def sales_order_line_reject(*, actor: User, order_id: int, line_id: int) -> Sale
 
 def _reserve(*, actor: User, order: SalesOrder, needs: list[tuple[SalesOrderLine, Decimal]]) -> dict[int, Decimal]:
     """Reserve for each (line, quantity in the stock unit) at the order's warehouse: lots by first expiry (lots without
-    an expiry date and untracked stock last), then location by location (id order); what is not there stays a backorder. Returns what was reserved per line id (stock unit).
+    an expiry date and untracked stock last), then location by location (id order); a serial-tracked line reserves
+    that many serial numbers (the lowest free ones, as the shipment suggests them). What is not there stays a
+    backorder. Returns what was reserved per line id (stock unit).
 
-    The products' balance rows are locked first (in one fixed order, so two confirmations never deadlock), and every
-    reservation is a conditional UPDATE (quantity ≥ reserved + n), so two orders never reserve the same unit."""
-    needs = [(line, quantity) for line, quantity in needs if quantity > 0 and line.product.is_stockable and line.product.tracking != "serial"]
+    The products' balance rows are locked first (in one fixed order, so two confirmations never deadlock) and
+    availability is read from them, so two orders never reserve the same unit."""
+    needs = [(line, quantity) for line, quantity in needs if quantity > 0 and line.product.is_stockable]
     reserved: dict[int, Decimal] = {}
     if not needs:
         return reserved
@@ -643,10 +646,27 @@ def _reserve(*, actor: User, order: SalesOrder, needs: list[tuple[SalesOrderLine
     expiry = dict(Lot.objects.filter(pk__in=lot_ids).values_list("pk", "expiry_date")) if lot_ids else {}
     last_day = dt.date.max
     places: list[tuple[int, int, int, int | None, Decimal]] = []
+    serials: dict[int, SerialNumber] = {}
     for rows in free.values():  # first expiry first (lots without a date last), then location id, then lot id
         rows.sort(key=lambda row: (expiry.get(row[1]) or last_day, row[0], row[1] or 0))
+    free_serials = _free_serials(needs, location_ids)
     for line, needed in needs:
         taken = ZERO
+        if line.product.tracking == Tracking.SERIAL:
+            rows = {row[0]: row for row in free.get(line.product_id, []) if row[1] is None}
+            candidates = free_serials.get(line.product_id, [])
+            while needed >= 1 and candidates:
+                serial = candidates.pop(0)
+                row = rows.get(serial.location_id)
+                if row is None or row[2] < 1:
+                    continue
+                serials[len(places)] = serial
+                places.append((row[3], line.product_id, row[0], None, Decimal(1)))
+                row[2] -= 1
+                needed -= 1
+                taken += 1
+            reserved[line.pk] = reserved.get(line.pk, ZERO) + taken
+            continue
         for row in free.get(line.product_id, []):
             if needed <= 0:
                 break
@@ -658,8 +678,20 @@ def _reserve(*, actor: User, order: SalesOrder, needs: list[tuple[SalesOrderLine
             needed -= take
             taken += take
         reserved[line.pk] = reserved.get(line.pk, ZERO) + taken
-    reservations_place(actor=actor, reference=order.number, items=places)
+    reservations_place(actor=actor, reference=order.number, items=places, serials=serials)
     return reserved
+
+
+def _free_serials(needs: list[tuple[SalesOrderLine, Decimal]], location_ids: set[int]) -> dict[int, list[SerialNumber]]:
+    """{product id: its unreserved serial numbers at these locations, lowest first} for the serial-tracked lines."""
+    product_ids = {line.product_id for line, _quantity in needs if line.product.tracking == Tracking.SERIAL}
+    found: dict[int, list[SerialNumber]] = {}
+    if product_ids:
+        for serial in SerialNumber.objects.select_for_update().filter(
+            product_id__in=product_ids, location_id__in=location_ids, reserved_reference=""
+        ).order_by("serial", "id"):
+            found.setdefault(serial.product_id, []).append(serial)
+    return found
 
 
 def _in_line_unit(line: SalesOrderLine, stock_quantity: Decimal) -> Decimal:
