@@ -16,12 +16,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fabrika.catalog.enums import NON_STOCK_KINDS
 from fabrika.catalog.models import Product, Unit
 from fabrika.core import audit, events, numbering
+from fabrika.core.db import update_many
 from fabrika.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from fabrika.core.models import ExchangeRate
 from fabrika.core.models.audit import AuditAction
@@ -294,27 +296,41 @@ def invoice_create(*, actor, data: dict) -> Invoice:
 # ----------------------------------------------------------------------------------------------- from orders and shipments
 
 
-def _order_for_invoicing(order_id: int) -> SalesOrder:
-    order = SalesOrder.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound(_("Sales order %(id)s not found") % {"id": order_id})
+ORDER_PARTIES = ("counterparty", "contact", "responsible")  # read with the order: the new invoice's audit snapshot names them
+
+
+def _ensure_invoiceable(order: SalesOrder) -> SalesOrder:
     if order.status not in (OrderStatus.CONFIRMED, OrderStatus.DONE):
         raise Conflict(_("Only a confirmed order can be invoiced (this one is %(status)s)") % {"status": order.get_status_display().lower()},
                        field="order", current_status=order.status)
     return order
 
 
-def _order_invoice(actor, order: SalesOrder, header: dict) -> Invoice:
-    return Invoice.objects.create(
-        direction=Direction.OUTGOING, counterparty_id=order.counterparty_id, contact_id=order.contact_id, order=order,
+def _order_for_invoicing(order_id: int) -> SalesOrder:
+    try:
+        order = SalesOrder.objects.select_for_update(of=("self",)).select_related(*ORDER_PARTIES).get(pk=order_id)
+    except SalesOrder.DoesNotExist:
+        raise NotFound(_("Sales order %(id)s not found") % {"id": order_id})
+    return _ensure_invoiceable(order)
+
+
+def _order_invoice(actor, order: SalesOrder, header: dict, lines: list[InvoiceLine]) -> Invoice:
+    """The invoice of these lines (positions set, saved with them), totals added up in memory."""
+    invoice = Invoice.objects.create(
+        direction=Direction.OUTGOING, counterparty=order.counterparty, contact=order.contact, order=order,
         currency=order.currency, exchange_rate=order.exchange_rate, prices_include_tax=order.prices_include_tax,
-        responsible_id=order.responsible_id, author=actor, **header,
+        responsible=order.responsible, author=actor, net_total=sum((line.net_amount for line in lines), ZERO),
+        tax_total=sum((line.tax_amount for line in lines), ZERO), total=sum((line.total for line in lines), ZERO), **header,
     )
+    for position, line in enumerate(lines, start=1):
+        line.invoice, line.position = invoice, position
+    InvoiceLine.objects.bulk_create(lines)
+    return invoice
 
 
 def _order_line_part(order_line: SalesOrderLine, quantity: Decimal, done: Decimal, prices_include_tax: bool) -> InvoiceLine:
     line = InvoiceLine(
-        order_line=order_line, product=order_line.product, unit=order_line.unit,
+        order_line=order_line, product_id=order_line.product_id, unit_id=order_line.unit_id,
         description=order_line.description or order_line.product.name, quantity=quantity, price=order_line.price,
         discount_percent=order_line.discount_percent, tax_rate=order_line.tax_rate,
     )
@@ -330,7 +346,7 @@ def invoice_create_from_order(*, actor, order_id: int, data: dict | None = None)
     errors: dict[str, list[str]] = {}
     order = _order_for_invoicing(order_id)
     header = _header(errors, {key: value for key, value in data.items() if key in ("date", "due_date", "notes")})
-    order_lines = {line.pk: line for line in order.lines.select_related("product", "unit").order_by("position", "id")}
+    order_lines = {line.pk: line for line in order.lines.select_related("product").order_by("position", "id")}
     drafts = draft_quantities(order_lines)
     left = {pk: line.quantity - line.invoiced_quantity - drafts[pk] for pk, line in order_lines.items()}
     wanted: list[tuple[SalesOrderLine, Decimal]] = []
@@ -361,14 +377,8 @@ def invoice_create_from_order(*, actor, order_id: int, data: dict | None = None)
     _raise(errors)
     if not wanted:
         raise ValidationError({"lines": [_("Nothing left to invoice on order %(number)s") % {"number": order.number or order.pk}]})
-    invoice = _order_invoice(actor, order, header)
-    lines = []
-    for position, (order_line, quantity) in enumerate(wanted, start=1):
-        line = _order_line_part(order_line, quantity, order_line.invoiced_quantity, order.prices_include_tax)
-        line.invoice, line.position = invoice, position
-        lines.append(line)
-    InvoiceLine.objects.bulk_create(lines)
-    _recount(invoice)
+    lines = [_order_line_part(order_line, quantity, order_line.invoiced_quantity, order.prices_include_tax) for order_line, quantity in wanted]
+    invoice = _order_invoice(actor, order, header, lines)
     audit.record(actor=actor, action=AuditAction.CREATE, target=invoice, changes=audit.snapshot(invoice),
                  message=_("From order %(number)s") % {"number": order.number})
     return invoice
@@ -382,7 +392,11 @@ def invoice_create_from_shipments(*, actor, shipment_ids: list[int], data: dict 
     ids = sorted({int(_id(pk)) for pk in shipment_ids or [] if str(_id(pk)).isdigit()})
     if not ids:
         raise ValidationError({"shipment_ids": [_("Choose at least one shipment")]})
-    shipments = list(Shipment.objects.filter(pk__in=ids).select_related("order").order_by("date", "id"))
+    # the order is locked here, before its lines and drafts are read (one query: the shipments with their order)
+    shipments = list(
+        Shipment.objects.filter(pk__in=ids).select_related(*(f"order__{name}" for name in ORDER_PARTIES))
+        .select_for_update(of=("order",)).order_by("date", "id")
+    )
     missing = set(ids) - {shipment.pk for shipment in shipments}
     if missing:
         raise ValidationError({"shipment_ids": [_("Unknown shipment %(ids)s") % {"ids": ", ".join(str(pk) for pk in sorted(missing))}]})
@@ -391,16 +405,23 @@ def invoice_create_from_shipments(*, actor, shipment_ids: list[int], data: dict 
         raise ValidationError({"shipment_ids": [_("Shipment %(number)s is not posted") % {"number": not_posted[0]}]})
     if len({shipment.order_id for shipment in shipments}) > 1:
         raise ValidationError({"shipment_ids": [_("The shipments belong to different orders; invoice each order separately")]})
-    order = _order_for_invoicing(shipments[0].order_id)
+    order = _ensure_invoiceable(shipments[0].order)
     header = _header(errors, {key: value for key, value in data.items() if key in ("date", "due_date", "notes")})
     _raise(errors)
-    shipment_lines = list(
-        ShipmentLine.objects.filter(shipment_id__in=ids).select_related("order_line__product", "order_line__unit", "shipment")
-        .order_by("shipment__date", "shipment_id", "id")
+    on_drafts = InvoiceLine.objects.filter(Q(order_line_id=OuterRef("order_line_id")) | Q(shipment_line_id=OuterRef("pk")),
+                                           invoice__status=DocumentStatus.DRAFT)
+    rank = {shipment.pk: index for index, shipment in enumerate(shipments)}  # shipments by date, then id
+    shipment_lines = sorted(
+        ShipmentLine.objects.filter(shipment_id__in=ids).select_related("order_line__product")
+        .annotate(on_drafts=Exists(on_drafts)),
+        key=lambda line: (rank[line.shipment_id], line.pk),
     )
     order_lines = {line.order_line_id: line.order_line for line in shipment_lines}
-    drafts_by_shipment_line = draft_quantities([line.pk for line in shipment_lines], field="shipment_line")
-    drafts_by_order_line = draft_quantities(order_lines)
+    drafts_by_shipment_line: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    drafts_by_order_line: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    if any(line.on_drafts for line in shipment_lines):
+        drafts_by_shipment_line = draft_quantities([line.pk for line in shipment_lines], field="shipment_line")
+        drafts_by_order_line = draft_quantities(order_lines)
     order_left = {pk: line.quantity - line.invoiced_quantity - drafts_by_order_line[pk] for pk, line in order_lines.items()}
     done = {pk: line.invoiced_quantity for pk, line in order_lines.items()}
     invoice_lines = []
@@ -417,11 +438,7 @@ def invoice_create_from_shipments(*, actor, shipment_ids: list[int], data: dict 
         invoice_lines.append(line)
     if not invoice_lines:
         raise ValidationError({"shipment_ids": [_("Everything shipped by these shipments is already invoiced")]})
-    invoice = _order_invoice(actor, order, header)
-    for position, line in enumerate(invoice_lines, start=1):
-        line.invoice, line.position = invoice, position
-    InvoiceLine.objects.bulk_create(invoice_lines)
-    _recount(invoice)
+    invoice = _order_invoice(actor, order, header, invoice_lines)
     audit.record(actor=actor, action=AuditAction.CREATE, target=invoice, changes=audit.snapshot(invoice),
                  message=_("From shipments %(numbers)s") % {"numbers": ", ".join(str(shipment) for shipment in shipments)})
     return invoice
@@ -575,31 +592,48 @@ def _posting_rate(invoice: Invoice) -> Decimal:
     return (rate.rate / rate.nominal).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
-def _last_schedule_date(*, invoice: Invoice) -> dt.date | None:
-    return invoice.schedule.order_by("-due_date").values_list("due_date", flat=True).first()
+def _amounts_of(line: InvoiceLine) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    return line.amount, line.net_amount, line.tax_amount, line.total
 
 
 @transaction.atomic
 def invoice_post(*, actor, invoice_id: int, due_date: dt.date | str | None = None) -> Invoice:
     """Post a draft: amounts of order lines re-priced as the next part of each line, quantities checked against what is
     left and added to the order (and shipment) lines, totals, number, due date and the journal entry."""
-    invoice = _lock_invoice(invoice_id)
+    from .services_payments import invoice_apply_advances, unallocated_payments  # payments build on invoices
+
+    advances = unallocated_payments(counterparty_id=OuterRef("counterparty_id"), direction=OuterRef("direction"), currency=OuterRef("currency"))
+    try:
+        invoice = (
+            Invoice.objects.select_for_update()
+            .annotate(has_schedule=Exists(PaymentScheduleItem.objects.filter(invoice_id=OuterRef("pk"))), has_advances=Exists(advances))
+            .get(pk=invoice_id)
+        )
+    except Invoice.DoesNotExist:
+        raise NotFound(_("Invoice %(id)s not found") % {"id": invoice_id})
     _ensure_transition(invoice.status, DocumentStatus.POSTED, what=_("invoice"))
     errors: dict[str, list[str]] = {}
     due = _date(errors, "due_date", due_date, required=False) if due_date not in (None, "") else None
     _raise(errors)
-    lines = list(invoice.lines.select_related("product", "order_line__product", "shipment_line").order_by("position", "id"))
+    lines_query = invoice.lines.order_by("position", "id")
+    lines = list(lines_query.select_related("product") if invoice.direction == Direction.INCOMING else lines_query)  # goods: by the product's kind
     if not lines:
         raise ValidationError({"lines": [_("Add at least one line before posting")]})
+    # locks in the order: invoice, order lines (all of the order's, by id), shipment lines (by id), order
     order_line_ids = sorted({line.order_line_id for line in lines if line.order_line_id})
-    order_lines = {line.pk: line for line in SalesOrderLine.objects.select_for_update().filter(pk__in=order_line_ids).select_related("product").order_by("pk")}
+    order_lines = {line.pk: line for line in (
+        SalesOrderLine.objects.select_for_update().filter(order_id=invoice.order_id) if invoice.order_id
+        else SalesOrderLine.objects.select_for_update().filter(pk__in=order_line_ids)
+    ).order_by("pk")} if order_line_ids else {}
     shipment_line_ids = sorted({line.shipment_line_id for line in lines if line.shipment_line_id})
     shipment_lines = {line.pk: line for line in ShipmentLine.objects.select_for_update().filter(pk__in=shipment_line_ids).order_by("pk")}
+    order = None
     if invoice.order_id:
         order = SalesOrder.objects.select_for_update().get(pk=invoice.order_id)
         if order.status not in (OrderStatus.CONFIRMED, OrderStatus.DONE):
             raise Conflict(_("Order %(number)s is %(status)s; it cannot be invoiced") % {"number": order.number, "status": order.get_status_display().lower()},
                            field="order")
+    priced_before = {line.pk: _amounts_of(line) for line in lines}
     for index, line in enumerate(lines):
         if line.order_line_id:
             order_line = order_lines[line.order_line_id]
@@ -619,38 +653,37 @@ def invoice_post(*, actor, invoice_id: int, due_date: dt.date | str | None = Non
                 continue
             shipment_line.invoiced_quantity += line.quantity
     _raise(errors)
-    InvoiceLine.objects.bulk_update(lines, ["amount", "net_amount", "tax_amount", "total"])
-    SalesOrderLine.objects.bulk_update(order_lines.values(), ["invoiced_quantity"])
-    ShipmentLine.objects.bulk_update(shipment_lines.values(), ["invoiced_quantity"])
+    update_many([line for line in lines if _amounts_of(line) != priced_before[line.pk]], ["amount", "net_amount", "tax_amount", "total"])
+    update_many([order_lines[pk] for pk in order_line_ids], ["invoiced_quantity"])
+    update_many(shipment_lines.values(), ["invoiced_quantity"])
     invoice.net_total = sum((line.net_amount for line in lines), ZERO)
     invoice.tax_total = sum((line.tax_amount for line in lines), ZERO)
     invoice.total = sum((line.total for line in lines), ZERO)
     if invoice.total <= 0:
         raise ValidationError({"lines": [_("The invoice total must be greater than zero")]})
-    scheduled = list(invoice.schedule.all())
+    scheduled = list(invoice.schedule.all()) if invoice.has_schedule else []
     if scheduled and sum((item.amount for item in scheduled), ZERO) != invoice.total:
         raise ValidationError({"schedule": [_("The payment schedule adds up to %(sum)s, the invoice total is %(total)s; set the schedule again") % {
             "sum": sum((item.amount for item in scheduled), ZERO), "total": invoice.total}]})
-    invoice.due_date = due or _last_schedule_date(invoice=invoice) or invoice.due_date or invoice.date
+    invoice.due_date = due or max((item.due_date for item in scheduled), default=None) or invoice.due_date or invoice.date
     if invoice.due_date < invoice.date:
         raise ValidationError({"due_date": [_("The due date cannot be before the invoice date")]})
     invoice.exchange_rate = _posting_rate(invoice)
     invoice.number = numbering.next_number(INVOICE_NUMBERING[invoice.direction], on=invoice.date)
     invoice.status = DocumentStatus.POSTED
     invoice.posted_at = timezone.now()
-    invoice.save()
+    invoice.save(update_fields=["net_total", "tax_total", "total", "due_date", "exchange_rate", "number", "status", "posted_at", "updated_at"])
     journal_post(actor=actor, date=invoice.date, source=Source.of(invoice), lines=_invoice_entry_lines(invoice, lines),
                  memo=_("Invoice %(number)s") % {"number": invoice.number})
-    if invoice.order_id:
-        order_progress_refresh(order_id=invoice.order_id)
+    if order is not None:
+        order_lines_now = list(order_lines.values()) if order_lines else None  # every line of the order, locked and updated
+        order_progress_refresh(order_id=order.pk, order=order, lines=order_lines_now)
         if invoice.direction == Direction.OUTGOING:
-            order_follow_progress(actor=actor, order_id=invoice.order_id, event="order_invoiced")
+            order_follow_progress(actor=actor, order_id=order.pk, event="order_invoiced", order=order, lines=order_lines_now)
     audit.record(actor=actor, action=AuditAction.POST, target=invoice, message=_("Posted as %(number)s, total %(total)s") % {
         "number": invoice.number, "total": invoice.total})
     events.record_event("finance.invoice.posted", target=invoice, payload={"number": invoice.number, "total": str(invoice.total)})
-    from .services_payments import advances_available, invoice_apply_advances  # payments build on invoices
-
-    if invoice.total > 0 and advances_available(invoice):
+    if invoice.total > 0 and invoice.has_advances:
         invoice_apply_advances(actor=actor, invoice_id=invoice.pk)  # prepayments received before the invoice pay it
         invoice.refresh_from_db()
     return invoice
@@ -687,8 +720,8 @@ def invoice_cancel(*, actor, invoice_id: int, on: dt.date | str | None = None) -
                 order_lines[line.order_line_id].invoiced_quantity -= line.quantity
             if line.shipment_line_id:
                 shipment_lines[line.shipment_line_id].invoiced_quantity -= line.quantity
-        SalesOrderLine.objects.bulk_update(order_lines.values(), ["invoiced_quantity"])
-        ShipmentLine.objects.bulk_update(shipment_lines.values(), ["invoiced_quantity"])
+        update_many(order_lines.values(), ["invoiced_quantity"])
+        update_many(shipment_lines.values(), ["invoiced_quantity"])
         journal_reverse(actor=actor, source=Source.of(invoice), date=day, memo=_("Cancellation of invoice %(number)s") % {"number": invoice.number})
         invoice.cancellation_date = day
     for note in invoice.credit_notes.filter(status=DocumentStatus.DRAFT):

@@ -27,7 +27,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,9 +150,11 @@ def _clean_payment(data: dict) -> dict:
         errors[party_field] = [_("Choose the counterparty")]
     else:
         try:
-            found = Counterparty.objects.filter(pk=_id(counterparty, party_field)).first()
+            found = Counterparty.objects.get(pk=_id(counterparty, party_field))
         except ValidationError as error:
             errors.update(error.errors)
+            found = None
+        except Counterparty.DoesNotExist:
             found = None
         if found is None and party_field not in errors:
             errors[party_field] = [_("Counterparty %(id)s does not exist") % {"id": counterparty}]
@@ -201,14 +203,20 @@ def _clean_payment(data: dict) -> dict:
 
 
 def _lock_payment(payment_id) -> Payment:
-    payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
-    if payment is None:
+    try:
+        return Payment.objects.select_for_update().get(pk=payment_id)
+    except Payment.DoesNotExist:
         raise NotFound(_("Payment %(id)s not found") % {"id": payment_id})
-    return payment
 
 
 def _lock_invoices(ids) -> dict[int, Invoice]:
-    return {invoice.pk: invoice for invoice in Invoice.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")}
+    """The invoices locked, each with `has_schedule` and its order's `order_deal_id` (None without an order or a deal)."""
+    invoices = (
+        Invoice.objects.select_for_update(of=("self",)).filter(pk__in=sorted(set(ids)))
+        .annotate(has_schedule=Exists(PaymentScheduleItem.objects.filter(invoice_id=OuterRef("pk"))), order_deal_id=F("order__deal_id"))
+        .order_by("pk")
+    )
+    return {invoice.pk: invoice for invoice in invoices}
 
 
 def _open_invoices(payment: Payment):
@@ -307,18 +315,24 @@ def order_schedule_refresh(order_id: int | None) -> None:
         PaymentScheduleItem.objects.bulk_update(changed, ["paid_amount"])
 
 
+def _apply_to_invoice(invoice: Invoice, amount: Decimal, *, sign: int) -> None:
+    """`invoice` comes from _lock_invoices."""
+    invoice.paid_amount += sign * amount
+    invoice.save(update_fields=["paid_amount", "updated_at"])
+    if invoice.has_schedule:
+        schedule_refresh(invoice)
+
+
 def _apply(payment: Payment, invoice: Invoice, amount: Decimal, *, sign: int) -> None:
     payment.allocated_amount += sign * amount
-    invoice.paid_amount += sign * amount
     payment.save(update_fields=["allocated_amount", "updated_at"])
-    invoice.save(update_fields=["paid_amount", "updated_at"])
-    schedule_refresh(invoice)
+    _apply_to_invoice(invoice, amount, sign=sign)
 
 
 def order_paid_follow(*, actor, invoice: Invoice) -> None:
     """When an allocation settles the last open invoice of a fully invoiced order, the order's deal follows
-    ("order_paid", see fabrika/sales/deals.py)."""
-    if not invoice.order_id or invoice.direction != Direction.OUTGOING or invoice.open_amount > 0:
+    ("order_paid", see fabrika/sales/deals.py). `invoice` comes from _lock_invoices."""
+    if invoice.order_deal_id is None or invoice.direction != Direction.OUTGOING or invoice.open_amount > 0:
         return
     from fabrika.sales.deals import order_deal_follow
     from fabrika.sales.models import SalesOrder
@@ -442,16 +456,18 @@ def payment_post(*, actor, payment_id: int, allocations: list[dict] | None = Non
                 available -= amount
     else:
         plan = []
+    allocated = sum((amount for _invoice, amount in plan), ZERO)
     payment.number = numbering.next_number(NUMBER_TYPES[payment.direction], on=payment.date)
     payment.status = DocumentStatus.POSTED
     payment.posted_at = timezone.now()
-    payment.save(update_fields=["number", "status", "posted_at", "updated_at"])
-    created = []
+    payment.allocated_amount += allocated
+    payment.save(update_fields=["number", "status", "posted_at", "allocated_amount", "updated_at"])
+    PaymentAllocation.objects.bulk_create(
+        [PaymentAllocation(payment=payment, invoice=invoice, date=payment.date, amount=amount, author=actor) for invoice, amount in plan]
+    )
     for invoice, amount in plan:
-        created.append(PaymentAllocation.objects.create(payment=payment, invoice=invoice, date=payment.date, amount=amount, author=actor))
-        _apply(payment, invoice, amount, sign=1)
+        _apply_to_invoice(invoice, amount, sign=1)
         order_paid_follow(actor=actor, invoice=invoice)
-    allocated = sum((amount for _invoice, amount in plan), ZERO)
     journal_post(
         actor=actor, date=payment.date, source=Source.of(payment), lines=_payment_lines(payment, allocated),
         memo=payment.purpose or str(payment.get_direction_display()),
@@ -506,25 +522,22 @@ def payment_allocate(*, actor, payment_id: int, invoice_id: int, amount, date=No
     return _allocate_locked(actor=actor, payment=payment, invoice=invoice, amount=amount, date=_allocation_date(date, payment, invoice))
 
 
-@transaction.atomic
-def advances_available(invoice: Invoice) -> bool:
-    """Whether the invoice's counterparty has posted payments of the same side and currency not yet fully allocated."""
+def unallocated_payments(*, counterparty_id, direction, currency):
+    """Posted payments of a counterparty, side and currency not yet fully allocated (the arguments may be OuterRefs)."""
     return Payment.objects.filter(
-        counterparty_id=invoice.counterparty_id, direction=invoice.direction, currency=invoice.currency,
-        status=DocumentStatus.POSTED, allocated_amount__lt=F("amount"),
-    ).exists()
+        counterparty_id=counterparty_id, direction=direction, currency=currency, status=DocumentStatus.POSTED, allocated_amount__lt=F("amount"),
+    )
 
 
+@transaction.atomic
 def invoice_apply_advances(*, actor, invoice_id: int, date=None) -> list[PaymentAllocation]:
     """Pay an open invoice from the counterparty's unallocated posted payments of the same side, oldest first."""
     invoice = Invoice.objects.filter(pk=_id(invoice_id, "invoice_id")).first()
     if invoice is None:
         raise NotFound(_("Invoice %(id)s not found") % {"id": invoice_id})
     candidate_ids = list(
-        Payment.objects.filter(
-            counterparty_id=invoice.counterparty_id, direction=invoice.direction, currency=invoice.currency,
-            status=DocumentStatus.POSTED, allocated_amount__lt=F("amount"),
-        ).order_by("date", "pk").values_list("pk", flat=True)
+        unallocated_payments(counterparty_id=invoice.counterparty_id, direction=invoice.direction, currency=invoice.currency)
+        .order_by("date", "pk").values_list("pk", flat=True)
     )
     payments = {payment.pk: payment for payment in Payment.objects.select_for_update().filter(pk__in=sorted(candidate_ids)).order_by("pk")}
     invoice = _lock_invoices([invoice.pk])[invoice.pk]

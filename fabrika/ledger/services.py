@@ -14,7 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -74,28 +74,45 @@ def accounts_ensure() -> dict[str, Account]:
     return existing
 
 
-def _accounts_for(names: set[str]) -> dict[str, Account]:
-    found = {account.key: account for account in Account.objects.filter(key__in=names)}
+class _AccountRef(NamedTuple):
+    pk: int
+    code: str
+    name: str
+    tracks_counterparty: bool
+
+
+def _account_refs(field: str, values: set[str]) -> dict[str, _AccountRef]:
+    rows = Account.objects.filter(**{f"{field}__in": values}).order_by().values_list(field, "pk", "code", "name", "tracks_counterparty")
+    return {value: _AccountRef(pk, code, name, tracks) for value, pk, code, name, tracks in rows}
+
+
+def _accounts_for(names: set[str]) -> dict[str, _AccountRef]:
+    found = _account_refs("key", names)
     missing = names - set(found)
     if missing & {standard.key for standard in STANDARD_ACCOUNTS}:
         chart = accounts_ensure()
-        found.update({key: chart[key] for key in missing if key in chart})
+        found.update({
+            key: _AccountRef(chart[key].pk, chart[key].code, chart[key].name, chart[key].tracks_counterparty) for key in missing if key in chart
+        })
         missing = names - set(found)
     if missing:
-        found.update({account.code: account for account in Account.objects.filter(code__in=missing)})
+        found.update(_account_refs("code", missing))
         missing = names - set(found)
     if missing:
         raise ValidationError({"account": [f"Unknown account: {', '.join(sorted(missing))}"]})
     return found
 
 
-@transaction.atomic
 def journal_post(
     *, actor, date: dt.date, source: Source, lines: list[EntryLine], memo: str = "", reverses: JournalEntry | None = None
 ) -> JournalEntry | None:
     """Write one balanced entry. Lines on the same account and counterparty are netted; an all-zero entry writes
-    nothing and returns None."""
-    return journal_post_in_transaction(actor=actor, date=date, source=source, lines=lines, memo=memo, reverses=reverses)
+    nothing and returns None. Every refusal comes before the first write, so inside the caller's transaction the entry
+    needs no savepoint; outside one, the entry and its lines get their own transaction."""
+    if transaction.get_connection().in_atomic_block:
+        return journal_post_in_transaction(actor=actor, date=date, source=source, lines=lines, memo=memo, reverses=reverses)
+    with transaction.atomic():
+        return journal_post_in_transaction(actor=actor, date=date, source=source, lines=lines, memo=memo, reverses=reverses)
 
 
 def journal_post_in_transaction(
@@ -131,7 +148,7 @@ def journal_post_in_transaction(
     )
     JournalLine.objects.bulk_create(
         JournalLine(
-            entry=entry, account=accounts[name], counterparty_id=party, date=date,
+            entry=entry, account_id=accounts[name].pk, counterparty_id=party, date=date,
             debit=amount if amount > 0 else ZERO, credit=-amount if amount < 0 else ZERO, memo=memos[(name, party)][:300],
         )
         for (name, party), amount in netted.items()

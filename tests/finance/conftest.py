@@ -16,6 +16,7 @@ table 1 × 5500.00 at 10 % = 5500.00 (tax 500.00, net 5000.00); total 8500.00 = 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -291,3 +292,18 @@ def journal_lines(source) -> list[tuple[str, Decimal, Decimal, int | None]]:
 
     rows = JournalLine.objects.filter(entry__source_type=source._meta.label_lower, entry__source_id=source.pk).select_related("account")
     return sorted((row.account.key, row.debit, row.credit, row.counterparty_id) for row in rows)
+
+
+def statements(captured, prefixes=("finance_", "sales_", "ledger_")) -> list[tuple[str, str]]:
+    """(verb, table) of each captured query on the tables of these apps, in order: what a posting reads and writes."""
+    found = []
+    for query in captured.captured_queries:
+        sql = re.sub(r"^\d+ times: ", "", query["sql"])  # an executemany is one statement
+        verb = sql.split(None, 1)[0].upper()
+        if verb == "SELECT":
+            match = re.match(r'SELECT (?:DISTINCT )?"(\w+)"\.', sql) or re.search(r' FROM "(\w+)"', sql)
+        else:
+            match = re.match(r'(?:INSERT INTO|UPDATE|DELETE FROM) "(\w+)"', sql)
+        if match and match.group(1).startswith(prefixes):
+            found.append((verb, match.group(1)))
+    return found

@@ -12,7 +12,7 @@ from fabrika.finance.models import Direction, DocumentStatus, Invoice, InvoiceLi
 from fabrika.ledger.models import JournalEntry, JournalLine
 from fabrika.sales.models import OrderStatus, ShipmentLine
 
-from .conftest import INVOICE_DAY, journal_lines
+from .conftest import INVOICE_DAY, journal_lines, statements
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -80,6 +80,32 @@ def test_invoice_from_two_shipments(order, make_shipment, accountant):
     with pytest.raises(ValidationError) as refused:
         services.invoice_create_from_shipments(actor=accountant, shipment_ids=[first.pk, second.pk])
     assert "shipment_ids" in refused.value.errors
+
+
+def test_invoicing_a_shipment_reads_and_writes_each_table_once(shipped_order, accountant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # given an order shipped in full by one shipment of two lines
+    shipment = shipped_order.shipments.get()
+    # when it is invoiced and the invoice posted
+    with CaptureQueriesContext(connection) as created:
+        invoice = services.invoice_create_from_shipments(actor=accountant, shipment_ids=[shipment.pk], data={"date": INVOICE_DAY})
+    with CaptureQueriesContext(connection) as posted:
+        services.invoice_post(actor=accountant, invoice_id=invoice.pk)
+    # then the shipment is read with its locked order, its lines with their order lines and drafts, and both rows written once
+    assert statements(created) == [
+        ("SELECT", "sales_shipment"), ("SELECT", "sales_shipmentline"), ("INSERT", "finance_invoice"), ("INSERT", "finance_invoiceline"),
+    ]
+    # and posting locks invoice, order lines, shipment lines and order in that order, then writes each table once
+    assert statements(posted) == [
+        ("SELECT", "finance_invoice"), ("SELECT", "finance_invoiceline"), ("SELECT", "sales_salesorderline"),
+        ("SELECT", "sales_shipmentline"), ("SELECT", "sales_salesorder"), ("UPDATE", "sales_salesorderline"),
+        ("UPDATE", "sales_shipmentline"), ("UPDATE", "finance_invoice"), ("SELECT", "ledger_account"),
+        ("INSERT", "ledger_journalentry"), ("INSERT", "ledger_journalline"), ("UPDATE", "sales_salesorder"),
+    ]
+    shipped_order.refresh_from_db()
+    assert shipped_order.status == OrderStatus.DONE
 
 
 def test_over_invoicing_is_refused_and_nothing_changes(order, accountant):

@@ -21,6 +21,7 @@ from fabrika.finance.models import (
 from fabrika.ledger.models import JournalEntry, JournalLine
 from fabrika.ledger.selectors import account_balance, counterparty_balance
 
+from .conftest import statements
 from .payment_factories import posted_invoice
 
 D = Decimal
@@ -278,3 +279,22 @@ def test_a_credit_note_on_a_paid_invoice_gives_the_excess_back_as_an_advance(acc
     assert account_balance(key="receivables", counterparty_id=client_party.pk) == D("0.00")
     assert counterparty_balance(counterparty_id=client_party.pk) == D("-500.00")
     assert services.invoice_allocations_trim(actor=accountant, invoice_id=invoice.pk) == []
+
+
+def test_posting_a_payment_of_one_invoice_writes_each_table_once(accountant, client_party):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # given an open invoice of 1200.00
+    invoice = posted_invoice(counterparty=client_party, actor=accountant, total="1200.00", date=MAR)
+    payment = pay(accountant, client_party, "1200.00", post=False)
+    # when a payment of it is posted
+    with CaptureQueriesContext(connection) as captured:
+        services.payment_post(actor=accountant, payment_id=payment.pk, allocations=[{"invoice_id": invoice.pk, "amount": "1200.00"}])
+    # then the payment and the invoice are locked, each row written once, and the journal entry written
+    assert statements(captured) == [
+        ("SELECT", "finance_payment"), ("SELECT", "finance_invoice"), ("UPDATE", "finance_payment"), ("INSERT", "finance_paymentallocation"),
+        ("UPDATE", "finance_invoice"), ("SELECT", "ledger_account"), ("INSERT", "ledger_journalentry"), ("INSERT", "ledger_journalline"),
+    ]
+    invoice.refresh_from_db()
+    assert invoice.paid_amount == D("1200.00") and invoice.open_amount == 0
