@@ -23,6 +23,7 @@ from .schemas import (
     ExpiringLotRow,
     LineIn,
     LineOut,
+    LinePatch,
     LocationIn,
     LocationOut,
     OnHandRow,
@@ -124,6 +125,17 @@ def document_add_line(request, document_id: int, payload: LineIn):
     require(request.user, StockDocument, "change")
     document = selectors.stock_document_get_for_user(request.user, document_id)
     return Status(201, services.stock_document_add_line(actor=request.user, document_id=document.pk, data=_fields(payload.dict())))
+
+
+@router.patch("/documents/{document_id}/lines/{line_id}", response=LineOut)
+def document_update_line(request, document_id: int, line_id: int, payload: LinePatch):
+    require(request.user, StockDocument, "change")
+    document = selectors.stock_document_get_for_user(request.user, document_id)
+    data = payload.dict(exclude_unset=True)
+    for name in ("unit", "lot", "from_location", "to_location"):
+        if f"{name}_id" in data:
+            data[name] = data.pop(f"{name}_id")
+    return services.stock_document_update_line(actor=request.user, document_id=document.pk, line_id=line_id, data=data)
 
 
 @router.delete("/documents/{document_id}/lines/{line_id}", response={204: None})

@@ -17,7 +17,7 @@ from fabrika.core.ui.autocomplete import use_autocomplete
 from fabrika.parties.selectors import counterparty_queryset_for_user
 
 from .enums import DOCUMENT_ROUTES, INCOMING_TYPES, VALUED_KINDS, DocumentType, LocationKind
-from .models import Location, Lot, StockDocument
+from .models import Location, Lot, StockDocument, StockDocumentLine
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -124,9 +124,12 @@ class LineForm(forms.Form):
     expiry_date = forms.DateField(label=_("Expiry date"), required=False, widget=DATE, help_text=_("Empty: production date + shelf life"))
     serial = forms.CharField(label=_("Serial number"), max_length=100, required=False)
 
-    def __init__(self, *args, document: StockDocument, product: Product | None, **kwargs):
+    def __init__(self, *args, document: StockDocument, product: Product | None, line: StockDocumentLine | None = None, **kwargs):
+        if line is not None:  # changing a line: its values are the form's starting point
+            kwargs.setdefault("initial", line_initial(document, line))
+            product = line.product
         super().__init__(*args, **kwargs)
-        self.document, self.item = document, product  # not "product": templates would find the field of that name
+        self.document, self.item, self.line = document, product, line  # not "product": templates would find the field of that name
         kind = document.document_type
         incoming = kind in INCOMING_TYPES
         if kind == DocumentType.COUNT:
@@ -164,6 +167,16 @@ class LineForm(forms.Form):
             if name in data:
                 data[name] = data[name].pk
         return data
+
+
+def line_initial(document: StockDocument, line: StockDocumentLine) -> dict[str, Any]:
+    quantity = line.counted_quantity if document.document_type == DocumentType.COUNT else line.quantity
+    return {
+        "product": line.product_id, "quantity": f"{quantity.normalize():f}" if quantity is not None else "", "unit": line.unit_id,
+        "unit_cost": f"{line.unit_cost.normalize():f}" if line.unit_cost is not None else "", "lot": line.lot_id,
+        "lot_code": line.lot.code if line.lot_id else "", "production_date": line.lot.production_date if line.lot_id else None,
+        "expiry_date": line.lot.expiry_date if line.lot_id else None, "serial": line.serial,
+    }
 
 
 class ReservationForm(forms.Form):

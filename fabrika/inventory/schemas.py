@@ -82,6 +82,21 @@ class LineIn(Schema):
     to_location_id: int | None = None
 
 
+class LinePatch(Schema):
+    """Only the fields sent change; the product stays (remove the line and add another)."""
+
+    quantity: str | None = None
+    unit_id: int | None = None
+    unit_cost: str | None = None
+    lot_id: int | None = None
+    lot_code: str | None = None
+    production_date: dt.date | None = None
+    expiry_date: dt.date | None = None
+    serial: str | None = None
+    from_location_id: int | None = None
+    to_location_id: int | None = None
+
+
 class LineOut(Schema):
     id: int
     position: int

@@ -485,6 +485,57 @@ def _add_lines(*, actor: User, document_id: int, lines: list[dict[str, Any]], pr
     return made
 
 
+LINE_EDIT_FIELDS = ("quantity", "unit", "unit_cost", "lot", "lot_code", "production_date", "expiry_date", "serial", "from_location", "to_location")
+
+
+def _line_text(line: StockDocumentLine) -> str:
+    tracking = f" [{line.lot.code}]" if line.lot_id else (f" [{line.serial}]" if line.serial else "")
+    cost = f" @ {line.unit_cost.normalize():f}" if line.unit_cost is not None else ""
+    return f"{line.product.sku} × {line.quantity.normalize():f} {line.unit.code}{tracking}{cost}"
+
+
+@transaction.atomic
+def stock_document_update_line(*, actor: User, document_id: int, line_id: int, data: dict[str, Any]) -> StockDocumentLine:
+    """Change a draft's line in place (its position stays): quantity, unit, unit cost, lot, serial, locations. Every
+    rule of `stock_document_add_line` applies to the line as it would become; its product does not change (remove the
+    line and add another), and an edited outgoing lot line names its lot (adding splits by first expiry, editing does
+    not)."""
+    document = _draft(document_id)
+    line = document.lines.select_related("product", "unit", "lot").filter(pk=line_id).first()
+    if line is None:
+        raise NotFound(f"Line {line_id} not found in this document")
+    errors: dict[str, list[str]] = {}
+    product = data.get("product")
+    if (product not in (None, "") and str(getattr(product, "pk", product)) != str(line.product_id)) or data.get("barcode"):
+        errors.setdefault("product", []).append("A line's product cannot change: remove the line and add another")
+    changes = {field: data[field] for field in LINE_EDIT_FIELDS if field in data}
+    is_count = document.document_type == DocumentType.COUNT
+    merged: dict[str, Any] = {
+        "product": line.product, "unit": line.unit,
+        "quantity": line.counted_quantity if is_count else line.quantity,
+        "unit_cost": line.unit_cost, "lot": line.lot, "serial": line.serial,
+        "from_location": line.from_location_id, "to_location": line.to_location_id,
+    }
+    if any(field in changes for field in ("lot_code", "production_date", "expiry_date")) and "lot" not in changes:
+        merged.pop("lot")  # a new lot code replaces the lot the line had
+    merged.update(changes)
+    cleaned = _resolve_line(document, merged, errors, _Refs([merged]))
+    if not errors and line.product.tracking == Tracking.LOT and cleaned.get("lot") is None:
+        errors.setdefault("lot", []).append("Choose the lot: an edited line is not split by first expiry (remove it and add it again for that)")
+    if errors:
+        raise ValidationError(errors)
+    before = _line_text(line)
+    for field in ("from_location", "to_location"):
+        cleaned.setdefault(field, None)  # emptied: the document's own location applies
+    for field, value in cleaned.items():
+        setattr(line, field, value)
+    line.save()
+    after = _line_text(line)
+    if after != before or changes:
+        audit.record(actor=actor, action=AuditAction.UPDATE, target=document, changes={"lines": [before, after]}, message="line changed")
+    return line
+
+
 @transaction.atomic
 def stock_document_remove_line(*, actor: User, document_id: int, line_id: int) -> None:
     document = _draft(document_id)
@@ -555,6 +606,6 @@ from .reservations import reservation_create, reservation_release, reservations_
 __all__ = [
     "StockPolicy", "ensure_open_period", "fefo_allocation", "location_create", "period_close", "period_reopen",
     "reservation_create", "reservation_release", "reservations_place", "stock_document_add_line", "stock_document_add_lines", "stock_document_cancel", "stock_document_create",
-    "stock_document_post", "stock_document_remove_line", "stock_document_update", "stock_policy_from", "virtual_location",
+    "stock_document_post", "stock_document_remove_line", "stock_document_update", "stock_document_update_line", "stock_policy_from", "virtual_location",
     "warehouse_create",
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("documents/<int:pk>/line-form/", views.document_line_form, name="document_line_form"),
     path("documents/<int:pk>/lines/", views.document_line_add, name="document_line_add"),
     path("documents/<int:pk>/lines/<int:line_pk>/remove/", views.document_line_remove, name="document_line_remove"),
+    path("documents/<int:pk>/lines/<int:line_pk>/edit/", views.document_line_edit, name="document_line_edit"),
     path("documents/<int:pk>/scan/", views.document_scan, name="document_scan"),
     path("documents/<int:pk>/count-sheet/", views.document_fill_count, name="document_fill_count"),
     path("documents/<int:pk>/post/", views.document_post, name="document_post"),

@@ -521,15 +521,42 @@ def document_line_remove(request, pk: int, line_pk: int):
     return _lines_response(request, document, status=_("Line removed."))
 
 
+@login_required
+def document_line_edit(request, pk: int, line_pk: int):
+    """htmx: GET puts the line's values in the line form; POST changes the line in place."""
+    document = _draft_for_change(request, pk)
+    line = document.lines.select_related("product__stock_unit", "unit", "lot").filter(pk=line_pk).first()
+    if line is None:
+        raise Http404
+    if request.method != "POST":
+        form = LineForm(document=document, product=None, line=line, prefix="line")
+        if not request.htmx:
+            return _render_detail_with_form(request, document, form)
+        return render(request, "inventory/_line_form.html", {"object": document, "line_form": form})
+    form = LineForm(request.POST, document=document, product=None, line=line, prefix="line")
+    if form.is_valid():
+        data = form.service_data()
+        data.pop("product", None)
+        try:
+            services.stock_document_update_line(actor=request.user, document_id=document.pk, line_id=line.pk, data=data)
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            status = _("Line %(position)s changed") % {"position": line.position}
+            if not request.htmx:
+                messages.success(request, status)
+                return redirect(_document_url(document))
+            return _lines_response(request, document, status=status, line_form=LineForm(document=document, product=None, prefix="line"))
+    if not request.htmx:
+        return _render_detail_with_form(request, document, form)
+    return _lines_response(request, document, line_form=form, error=_("The line was not changed: see the fields."))
+
+
 def _increment_line(request, document: StockDocument, line: StockDocumentLine, amount: Decimal) -> list[StockDocumentLine]:
-    """One more scan of a product already on the document: the line is replaced by one with the larger quantity
-    (the services have no line update; both steps run in one transaction and stay in the audit trail)."""
-    data = {"product": line.product_id, "unit": line.unit_id, "quantity": plain(line.quantity + amount)}
-    if line.unit_cost is not None:
-        data["unit_cost"] = plain(line.unit_cost)
-    with transaction.atomic():
-        services.stock_document_remove_line(actor=request.user, document_id=document.pk, line_id=line.pk)
-        return services.stock_document_add_line(actor=request.user, document_id=document.pk, data=data)
+    """One more scan of a product already on the document: the line's quantity grows (it keeps its place)."""
+    return [services.stock_document_update_line(
+        actor=request.user, document_id=document.pk, line_id=line.pk, data={"quantity": plain(line.quantity + amount)},
+    )]
 
 
 @login_required
