@@ -183,7 +183,8 @@ def settlement_detail(request, counterparty_id: int, at: dt.date | None = None):
         "documents": {
             "invoices_out": documents.invoices_out, "payments_received": documents.payments_received,
             "credit_notes_out": documents.credit_notes_out, "invoices_in": documents.invoices_in,
-            "payments_made": documents.payments_made, "credit_notes_in": documents.credit_notes_in, "balance": documents.balance,
+            "payments_made": documents.payments_made, "credit_notes_in": documents.credit_notes_in,
+            "exchange_differences": documents.exchange_differences, "balance": documents.balance,
         },
         "ageing": [_ageing_out(item) for item in ageing.values()],
     }

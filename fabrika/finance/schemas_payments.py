@@ -62,6 +62,8 @@ class AllocationOut(Schema):
     invoice_number: str
     date: dt.date
     amount: Decimal
+    settled_base: Decimal
+    exchange_difference: Decimal
     is_active: bool
 
     @staticmethod
@@ -150,6 +152,7 @@ class DocumentsBalanceOut(Schema):
     invoices_in: Decimal
     payments_made: Decimal
     credit_notes_in: Decimal
+    exchange_differences: Decimal
     balance: Decimal
 
 

@@ -3,8 +3,9 @@
 Balance (positive: the counterparty owes us; negative: we owe it) = the counterparty's lines on receivables,
 advances received, payables and advances paid (fabrika.ledger.selectors.counterparty_balance). It always equals, from
 the documents, (client invoices − payments received − credit notes to clients) − (supplier invoices − payments
-made − credit notes from suppliers), each document in the base currency; `documents_balance` computes that side so
-the card can show both. Sums for decisions are made in Python Decimal.
+made − credit notes from suppliers) + the exchange differences of the active allocations (positive: a gain, which
+raises what they owe us or lowers what we owe them), each document in the base currency; `documents_balance` computes
+that side so the card can show both. Sums for decisions are made in Python Decimal.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from fabrika.ledger.models import JournalEntry, JournalLine
 from fabrika.ledger.selectors import counterparty_balance
 from fabrika.parties.models import Counterparty
 
-from .models import CreditNote, Direction, DocumentStatus, Invoice, Payment
+from .models import CreditNote, Direction, DocumentStatus, Invoice, Payment, PaymentAllocation
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -147,6 +148,7 @@ class DocumentsBalance:
     invoices_in: Decimal
     payments_made: Decimal
     credit_notes_in: Decimal
+    exchange_differences: Decimal = ZERO
 
     @property
     def clients_part(self) -> Decimal:
@@ -158,7 +160,7 @@ class DocumentsBalance:
 
     @property
     def balance(self) -> Decimal:
-        return self.clients_part - self.suppliers_part
+        return self.clients_part - self.suppliers_part + self.exchange_differences
 
 
 def _base_total(rows) -> Decimal:
@@ -178,6 +180,8 @@ def documents_balance(*, counterparty_id: int) -> DocumentsBalance:
         invoices_in=_base_total(invoices.filter(direction=incoming).values_list("total", "exchange_rate")),
         payments_made=_base_total(payments.filter(direction=incoming).values_list("amount", "exchange_rate")),
         credit_notes_in=_base_total(credit_notes.filter(invoice__direction=incoming).values_list("total", "exchange_rate")),
+        exchange_differences=sum(PaymentAllocation.objects.filter(payment__counterparty_id=counterparty_id, is_active=True)
+                                 .exclude(exchange_difference=0).values_list("exchange_difference", flat=True), ZERO),
     )
 
 
@@ -250,7 +254,8 @@ def overdue_invoices_for_user(
 def _source_label(entry: JournalEntry) -> str:
     labels = {
         "finance.invoice": _("Invoice"), "finance.payment": _("Payment"), "finance.creditnote": _("Credit note"),
-        "finance.paymentallocation": _("Allocation"), "sales.shipment": _("Shipment"),
+        # an allocation's own entries change the balance only by its exchange difference; the rest nets to nothing
+        "finance.paymentallocation": _("Exchange difference"), "sales.shipment": _("Shipment"),
     }
     label = labels.get(entry.source_type, entry.source_type)
     if entry.reverses_id:

@@ -14,8 +14,19 @@ Postings (base currency = amount × exchange rate, rounded to kopecks), `cp` = t
     received (direction "out"):  Dr bank|cash total / Cr receivables(cp) allocated / Cr advances_received(cp) rest
     made (direction "in"):       Dr payables(cp) allocated / Dr advances_paid(cp) rest / Cr bank|cash total
     later allocation:            Dr advances_received(cp) / Cr receivables(cp)  (made: Dr payables / Cr advances_paid)
+    exchange difference:         gain: Dr receivables|payables(cp) / Cr exchange_gains;
+                                 loss: Dr exchange_losses / Cr receivables|payables(cp)
+                                 (an entry of its own under the allocation's source, dated on the allocation)
     unallocation:                the mirror of the allocation's effect, dated on the unallocation
     cancellation:                mirror entries of the payment and of its allocations, dated on the cancellation
+
+Exchange differences. Each allocation settles `settled_base` of the invoice: amount × the invoice's rate, except the
+one that leaves the invoice nothing open, which settles what is left of the invoice's base total (less its credit
+notes, valued at their own rate — the invoice's — and the active allocations), so a fully paid invoice is settled to
+the kopeck. Its payment side is amount × the payment's rate, except the allocation that uses up the payment, which
+takes what is left of the payment's base total, so a fully allocated payment leaves no kopeck on the advances
+account; "allocated" above is the sum of these. `exchange_difference` = payment side − settled for a client, settled −
+payment side for a supplier: positive is a gain for the company. Invoices and payments at rate 1 need no query.
 
 Locks: payments first, then invoices, each set in id order (select_for_update; on SQLite the IMMEDIATE transaction
 serialises writers). Amounts are decided in Python Decimal under those locks.
@@ -41,6 +52,8 @@ from fabrika.ledger.accounts import (
     ADVANCES_RECEIVED,
     BANK,
     CASH,
+    EXCHANGE_GAINS,
+    EXCHANGE_LOSSES,
     PAYABLES,
     RECEIVABLES,
 )
@@ -48,6 +61,7 @@ from fabrika.ledger.services import EntryLine, Source, journal_post, journal_rev
 from fabrika.parties.models import Counterparty
 
 from .models import (
+    CreditNote,
     Direction,
     DocumentStatus,
     Invoice,
@@ -241,11 +255,11 @@ def _settlement_accounts(direction: str) -> tuple[str, str]:
     return PAYABLES, ADVANCES_PAID
 
 
-def _payment_lines(payment: Payment, allocated: Decimal) -> list[EntryLine]:
+def _payment_lines(payment: Payment, allocations: list[PaymentAllocation]) -> list[EntryLine]:
     settled, advances = _settlement_accounts(payment.direction)
     money_account = CASH if payment.method == PaymentMethod.CASH else BANK
     total = base_amount(payment.amount, payment.exchange_rate)
-    allocated_base = base_amount(allocated, payment.exchange_rate)
+    allocated_base = sum((_paid_base(payment, allocation) for allocation in allocations), ZERO)
     rest = total - allocated_base
     party = payment.counterparty_id
     if payment.direction == Direction.OUTGOING:
@@ -261,16 +275,70 @@ def _payment_lines(payment: Payment, allocated: Decimal) -> list[EntryLine]:
     ]
 
 
-def _allocation_lines(payment: Payment, amount: Decimal, *, undo: bool = False) -> list[EntryLine]:
-    """An advance applied to an invoice (or, with undo, given back to the advance)."""
+def _difference_lines(payment: Payment, difference: Decimal, *, undo: bool = False) -> list[EntryLine]:
+    """An allocation's exchange difference: a gain Dr settled(cp) / Cr exchange gains, a loss Dr exchange losses /
+    Cr settled(cp); with undo, the mirror. Nothing for a zero difference."""
+    if difference == 0:
+        return []
+    settled, _advances = _settlement_accounts(payment.direction)
+    value, party = abs(difference), payment.counterparty_id
+    debit, credit = (settled, EXCHANGE_GAINS) if difference > 0 else (EXCHANGE_LOSSES, settled)
+    if undo:
+        debit, credit = credit, debit
+    return [EntryLine(account=debit, debit=value, counterparty_id=party), EntryLine(account=credit, credit=value, counterparty_id=party)]
+
+
+def _post_difference(*, actor, payment: Payment, invoice: Invoice, allocation: PaymentAllocation) -> None:
+    if allocation.exchange_difference:
+        journal_post(
+            actor=actor, date=allocation.date, source=_allocation_source(allocation, payment, invoice),
+            lines=_difference_lines(payment, allocation.exchange_difference),
+            memo=_("Exchange difference: %(payment)s → %(invoice)s") % {"payment": payment.number, "invoice": invoice.number},
+        )
+
+
+def _allocation_lines(payment: Payment, value: Decimal, *, undo: bool = False) -> list[EntryLine]:
+    """An advance applied to an invoice, `value` being the allocation's payment side (or, with undo, given back)."""
     settled, advances = _settlement_accounts(payment.direction)
-    value = base_amount(amount, payment.exchange_rate)
     party = payment.counterparty_id
     if payment.direction == Direction.OUTGOING:
         debit, credit = (advances, settled) if not undo else (settled, advances)
     else:
         debit, credit = (settled, advances) if not undo else (advances, settled)
     return [EntryLine(account=debit, debit=value, counterparty_id=party), EntryLine(account=credit, credit=value, counterparty_id=party)]
+
+
+def _paid_base(payment: Payment, allocation: PaymentAllocation) -> Decimal:
+    """An allocation's payment side in the base currency, from what it settled and its difference."""
+    if payment.direction == Direction.OUTGOING:
+        return allocation.settled_base + allocation.exchange_difference
+    return allocation.settled_base - allocation.exchange_difference
+
+
+def _settled_base(invoice: Invoice, amount: Decimal) -> Decimal:
+    """What allocating `amount` settles of the invoice's base amount; before the amount is applied, under the locks."""
+    if invoice.exchange_rate == 1:
+        return amount
+    if amount < invoice.open_amount:
+        return base_amount(amount, invoice.exchange_rate)
+    notes = CreditNote.objects.filter(invoice_id=invoice.pk, status=DocumentStatus.POSTED).values_list("total", "exchange_rate")
+    active = PaymentAllocation.objects.filter(invoice_id=invoice.pk, is_active=True).values_list("settled_base", flat=True)
+    return (base_amount(invoice.total, invoice.exchange_rate) - sum((base_amount(total, rate) for total, rate in notes), ZERO)
+            - sum(active, ZERO))
+
+
+def _payment_side(payment: Payment, amount: Decimal) -> Decimal:
+    """The payment side of allocating `amount` of a posted payment; before the amount is applied, under the locks."""
+    if payment.exchange_rate == 1:
+        return amount
+    if amount < payment.unallocated_amount:
+        return base_amount(amount, payment.exchange_rate)
+    active = PaymentAllocation.objects.filter(payment_id=payment.pk, is_active=True)
+    return base_amount(payment.amount, payment.exchange_rate) - sum((_paid_base(payment, allocation) for allocation in active), ZERO)
+
+
+def _difference(payment: Payment, paid: Decimal, settled: Decimal) -> Decimal:
+    return paid - settled if payment.direction == Direction.OUTGOING else settled - paid
 
 
 def _allocation_source(allocation: PaymentAllocation, payment: Payment, invoice: Invoice) -> Source:
@@ -462,16 +530,24 @@ def payment_post(*, actor, payment_id: int, allocations: list[dict] | None = Non
     payment.posted_at = timezone.now()
     payment.allocated_amount += allocated
     payment.save(update_fields=["number", "status", "posted_at", "allocated_amount", "updated_at"])
-    PaymentAllocation.objects.bulk_create(
-        [PaymentAllocation(payment=payment, invoice=invoice, date=payment.date, amount=amount, author=actor) for invoice, amount in plan]
-    )
+    rows = []
+    paid_left, unallocated = base_amount(payment.amount, payment.exchange_rate), payment.amount  # a draft has no allocations
+    for invoice, amount in plan:  # each invoice once, so every settlement is decided before any allocation exists
+        settled = _settled_base(invoice, amount)
+        paid = paid_left if amount == unallocated else base_amount(amount, payment.exchange_rate)
+        paid_left, unallocated = paid_left - paid, unallocated - amount
+        rows.append(PaymentAllocation(payment=payment, invoice=invoice, date=payment.date, amount=amount, settled_base=settled,
+                                      exchange_difference=_difference(payment, paid, settled), author=actor))
+    PaymentAllocation.objects.bulk_create(rows)
     for invoice, amount in plan:
         _apply_to_invoice(invoice, amount, sign=1)
         order_paid_follow(actor=actor, invoice=invoice)
     journal_post(
-        actor=actor, date=payment.date, source=Source.of(payment), lines=_payment_lines(payment, allocated),
+        actor=actor, date=payment.date, source=Source.of(payment), lines=_payment_lines(payment, rows),
         memo=payment.purpose or str(payment.get_direction_display()),
     )
+    for row in rows:
+        _post_difference(actor=actor, payment=payment, invoice=row.invoice, allocation=row)
     order_schedule_refresh(payment.order_id)
     audit.record(
         actor=actor, action=AuditAction.POST, target=payment,
@@ -482,13 +558,16 @@ def payment_post(*, actor, payment_id: int, allocations: list[dict] | None = Non
 
 
 def _allocate_locked(*, actor, payment: Payment, invoice: Invoice, amount: Decimal, date: dt.date) -> PaymentAllocation:
-    allocation = PaymentAllocation.objects.create(payment=payment, invoice=invoice, date=date, amount=amount, author=actor)
+    settled, paid = _settled_base(invoice, amount), _payment_side(payment, amount)
+    allocation = PaymentAllocation.objects.create(payment=payment, invoice=invoice, date=date, amount=amount, settled_base=settled,
+                                                  exchange_difference=_difference(payment, paid, settled), author=actor)
     _apply(payment, invoice, amount, sign=1)
     order_paid_follow(actor=actor, invoice=invoice)
     journal_post(
-        actor=actor, date=date, source=_allocation_source(allocation, payment, invoice), lines=_allocation_lines(payment, amount),
+        actor=actor, date=date, source=_allocation_source(allocation, payment, invoice), lines=_allocation_lines(payment, paid),
         memo=_("Advance %(payment)s applied to %(invoice)s") % {"payment": payment.number, "invoice": invoice.number},
     )
+    _post_difference(actor=actor, payment=payment, invoice=invoice, allocation=allocation)
     audit.record(actor=actor, action=AuditAction.UPDATE, target=payment,
                  changes={"allocated_amount": [str(payment.allocated_amount - amount), str(payment.allocated_amount)]},
                  message=_("Allocated %(amount)s to %(invoice)s") % {"amount": amount, "invoice": invoice.number})
@@ -562,8 +641,10 @@ def invoice_apply_advances(*, actor, invoice_id: int, date=None) -> list[Payment
 def _unallocate_locked(*, actor, payment: Payment, invoice: Invoice, allocation: PaymentAllocation, on: dt.date, memo: str) -> None:
     source = _allocation_source(allocation, payment, invoice)
     reversed_entries = journal_reverse(actor=actor, source=source, date=on, memo=memo)
-    if not reversed_entries:  # allocated when the payment was posted: the payment's entry holds it
-        journal_post(actor=actor, date=on, source=source, lines=_allocation_lines(payment, allocation.amount, undo=True), memo=memo)
+    # A later allocation has its own entry (and one more for a non-zero exchange difference); one made when the
+    # payment was posted has only the difference's, the payment's entry holding the rest, which gets a mirror entry.
+    if len(reversed_entries) == (1 if allocation.exchange_difference else 0):
+        journal_post(actor=actor, date=on, source=source, lines=_allocation_lines(payment, _paid_base(payment, allocation), undo=True), memo=memo)
     allocation.is_active = False
     allocation.save(update_fields=["is_active"])
     _apply(payment, invoice, allocation.amount, sign=-1)

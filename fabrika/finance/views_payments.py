@@ -175,9 +175,16 @@ def _allocation_rows(payment: Payment, user) -> list[dict]:
     can_change = payment.status == DocumentStatus.POSTED and can(user, Payment, "change")
     return [
         {"allocation": allocation, "invoice": allocation.invoice, "invoice_url": invoice_url(allocation.invoice), "date": allocation.date, "amount": amount(allocation.amount),
-         "can_undo": can_change and allocation.is_active}
+         "exchange_difference": _exchange_difference(allocation.exchange_difference), "can_undo": can_change and allocation.is_active}
         for allocation in selectors.payment_allocations(payment)
     ]
+
+
+def _exchange_difference(value: Decimal) -> str:
+    """An allocation's exchange difference in the base currency, as a gain or a loss; empty when there is none."""
+    if not value:
+        return ""
+    return (_("gain %(amount)s") if value > 0 else _("loss %(amount)s")) % {"amount": amount(abs(value))}
 
 
 def _card_fields(payment: Payment) -> list[CardField]:
@@ -228,6 +235,7 @@ def _journal_list(payment: Payment) -> RelatedList:
 
 def _detail_context(request, payment: Payment, *, allocate_form: AllocateForm | None = None, post_form: PostForm | None = None) -> dict:
     can_change = can(request.user, Payment, "change")
+    allocation_rows = _allocation_rows(payment, request.user)
     open_invoices = selectors.open_invoices_for_payment(payment) if payment.status == DocumentStatus.POSTED and payment.unallocated_amount > 0 else []
     if allocate_form is None and open_invoices:
         first = open_invoices[0]
@@ -243,7 +251,8 @@ def _detail_context(request, payment: Payment, *, allocate_form: AllocateForm | 
         "related_lists": [_journal_list(payment)] if payment.status != DocumentStatus.DRAFT else [],
         "timeline": record_timeline(payment, labels=field_labels(Payment, PAYMENT_ENTITY)),
         "back_url": reverse("finance:payment_list"),
-        "allocation_rows": _allocation_rows(payment, request.user),
+        "allocation_rows": allocation_rows,
+        "has_exchange_differences": any(row["exchange_difference"] for row in allocation_rows),
         "can_post": payment.status == DocumentStatus.DRAFT and can_change,
         "can_cancel": payment.status != DocumentStatus.CANCELLED and can_change,
         "can_allocate": bool(open_invoices) and can_change,

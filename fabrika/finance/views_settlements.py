@@ -180,7 +180,7 @@ def _settlement_context(request, counterparty: Counterparty, *, credit_form: Cre
             (_("Credit notes to the client"), amount(-documents.credit_notes_out)),
             (_("Supplier invoices"), amount(-documents.invoices_in)), (_("Payments made"), amount(documents.payments_made)),
             (_("Credit notes from the supplier"), amount(documents.credit_notes_in)),
-        ],
+        ] + ([(_("Exchange differences"), amount(documents.exchange_differences))] if documents.exchange_differences else []),
         "documents_balance": amount(documents.balance),
         "ledger_balance": amount(parts.balance),
         "balances_match": documents.balance == parts.balance,

@@ -38,6 +38,8 @@ INVENTORY_DIFFERENCES = "inventory_differences"
 PRODUCTION_CONSUMPTION = "production_consumption"
 SCRAP = "scrap"
 OTHER_EXPENSES = "other_expenses"
+EXCHANGE_GAINS = "exchange_gains"
+EXCHANGE_LOSSES = "exchange_losses"
 
 STANDARD_ACCOUNTS: tuple[StandardAccount, ...] = (
     StandardAccount(CASH, "1010", _("Cash"), AccountKind.ASSET),
@@ -52,10 +54,12 @@ STANDARD_ACCOUNTS: tuple[StandardAccount, ...] = (
     StandardAccount(VAT_OUTPUT, "2300", _("VAT payable"), AccountKind.LIABILITY),
     StandardAccount(OPENING_EQUITY, "3000", _("Opening balance equity"), AccountKind.EQUITY),
     StandardAccount(REVENUE, "4000", _("Sales revenue"), AccountKind.REVENUE),
+    StandardAccount(EXCHANGE_GAINS, "4900", _("Exchange rate gains"), AccountKind.REVENUE),
     StandardAccount(COST_OF_GOODS_SOLD, "5000", _("Cost of goods sold"), AccountKind.EXPENSE),
     StandardAccount(INVENTORY_DIFFERENCES, "5100", _("Inventory losses and surpluses"), AccountKind.EXPENSE),
     StandardAccount(PRODUCTION_CONSUMPTION, "5200", _("Materials used in production"), AccountKind.EXPENSE),
     StandardAccount(SCRAP, "5300", _("Scrap"), AccountKind.EXPENSE),
+    StandardAccount(EXCHANGE_LOSSES, "5800", _("Exchange rate losses"), AccountKind.EXPENSE),
     StandardAccount(OTHER_EXPENSES, "5900", _("Other expenses"), AccountKind.EXPENSE),
 )
 

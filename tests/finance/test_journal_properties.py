@@ -1,14 +1,18 @@
-"""Property test of settlements: random sequences of client invoices, payments with and without allocation, later
+"""Property test of settlements: random sequences of invoices, payments with and without allocation, later
 allocations of advances, unallocations, credit notes (also on paid invoices, whose excess payment becomes an advance
-again) and payment cancellations keep the ledger and the documents in
-agreement.
+again) and payment cancellations keep the ledger and the documents in agreement — in the base currency, or in EUR
+with invoices and payments each at one of a few exchange rates (the second counterparty a client or a supplier).
 
 Invariants after every sequence:
 - every journal entry balances (Σ debit = Σ credit);
-- per counterparty: ledger counterparty_balance = Σ posted invoice totals − Σ posted payment amounts − Σ posted credit
-  notes (cancelled documents excluded);
-- per invoice: Σ active allocations = paid_amount ≤ total − credited; per payment: Σ active allocations =
-  allocated_amount ≤ amount.
+- per counterparty: ledger counterparty_balance = the documents' balance (documents_balance: invoices − payments −
+  credit notes in the base currency, sign by side, + the active allocations' exchange differences); in the base
+  currency that is Σ posted invoice totals − Σ posted payment amounts − Σ posted credit notes for a client;
+- exchange gains − losses = Σ exchange differences of the active allocations;
+- per invoice: Σ active allocations = paid_amount ≤ total − credited, and an invoice that an allocation left with
+  nothing open is settled to the kopeck (Σ settled_base + its credit notes' base = its base total; a credit note that
+  closes an invoice exactly keeps its own value, amount × rate); per payment: Σ active allocations = allocated_amount
+  ≤ amount.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from hypothesis import strategies as st
 
 from fabrika.core.errors import DomainError
 from fabrika.finance import services_payments as services
-from fabrika.finance.models import CreditNote, DocumentStatus, Invoice, Payment, PaymentAllocation
+from fabrika.finance.models import CreditNote, Direction, DocumentStatus, Invoice, Payment, PaymentAllocation
+from fabrika.finance.selectors_settlements import documents_balance
 from fabrika.ledger.models import JournalEntry
-from fabrika.ledger.selectors import counterparty_balance
+from fabrika.ledger.selectors import account_balance, counterparty_balance
 from fabrika.parties.models import Counterparty
 
 from .payment_factories import posted_credit_note, posted_invoice
@@ -33,8 +38,9 @@ D = Decimal
 START = dt.date(2026, 1, 1)
 cents = st.integers(min_value=1, max_value=500_000).map(lambda n: D(n) / 100)
 
-invoice_op = st.tuples(st.just("invoice"), st.integers(0, 1), cents, st.integers(0, 60))
-pay_op = st.tuples(st.just("pay"), st.integers(0, 1), cents, st.sampled_from(["auto", "none", "explicit"]))
+RATES = (D("97.123457"), D("100"), D("101.5"), D("1.000001"))
+invoice_op = st.tuples(st.just("invoice"), st.integers(0, 1), cents, st.integers(0, 60), st.integers(0, len(RATES) - 1))
+pay_op = st.tuples(st.just("pay"), st.integers(0, 1), cents, st.sampled_from(["auto", "none", "explicit"]), st.integers(0, len(RATES) - 1))
 operation = st.one_of(  # invoices and payments twice as often as the rest
     invoice_op, invoice_op, pay_op, pay_op,
     st.tuples(st.just("apply"), st.integers(0, 20)),
@@ -49,20 +55,23 @@ def _pick(items: list, index: int):
     return items[index % len(items)] if items else None
 
 
-def run(actor, parties: list[Counterparty], operations) -> None:
+def run(actor, parties: list[Counterparty], operations, *, foreign: bool = False, sides: tuple[str, str] = ("out", "out")) -> None:
     invoices: list[Invoice] = []
+    currency = {"currency": "EUR"} if foreign else {}
     payments: list[Payment] = []
     for step, op in enumerate(operations):
         day = START + dt.timedelta(days=step)
         kind = op[0]
         try:
             if kind == "invoice":
-                _, party, total, due_in = op
+                _, party, total, due_in, rate = op
                 invoices.append(posted_invoice(counterparty=parties[party], actor=actor, total=total, date=day,
-                                               due_date=day + dt.timedelta(days=due_in)))
+                                               due_date=day + dt.timedelta(days=due_in), direction=sides[party],
+                                               exchange_rate=RATES[rate] if foreign else 1, **currency))
             elif kind == "pay":
-                _, party, amount, mode = op
-                payment = services.payment_create(actor=actor, data={"counterparty": parties[party].pk, "amount": amount, "date": day})
+                _, party, amount, mode, rate = op
+                data = {"counterparty": parties[party].pk, "amount": amount, "date": day, "direction": sides[party], **currency}
+                payment = services.payment_create(actor=actor, data={**data, "exchange_rate": RATES[rate]} if foreign else data)
                 if mode == "explicit":
                     target = next((i for i in invoices if i.counterparty_id == parties[party].pk), None)
                     allocations = []
@@ -103,18 +112,37 @@ def run(actor, parties: list[Counterparty], operations) -> None:
             pass  # a refused operation (over-allocation, nothing to apply, already cancelled) changes nothing
 
 
-def check_invariants(parties: list[Counterparty]) -> None:
+def _base(amount: Decimal, rate: Decimal) -> Decimal:
+    return services.base_amount(amount, rate)
+
+
+def check_invariants(parties: list[Counterparty], *, foreign: bool = False) -> None:
     for entry in JournalEntry.objects.prefetch_related("lines"):
         lines = list(entry.lines.all())
         assert sum((line.debit for line in lines), D(0)) == sum((line.credit for line in lines), D(0)) == entry.total
     for party in parties:
-        invoiced = sum(Invoice.objects.filter(counterparty=party, status=DocumentStatus.POSTED).values_list("total", flat=True), D(0))
-        paid = sum(Payment.objects.filter(counterparty=party, status=DocumentStatus.POSTED).values_list("amount", flat=True), D(0))
-        credited = sum(CreditNote.objects.filter(counterparty=party, status=DocumentStatus.POSTED).values_list("total", flat=True), D(0))
-        assert counterparty_balance(counterparty_id=party.pk) == invoiced - paid - credited
+        balance = counterparty_balance(counterparty_id=party.pk)
+        assert balance == documents_balance(counterparty_id=party.pk).balance
+        if not foreign and party.is_client:
+            invoiced = sum(Invoice.objects.filter(counterparty=party, status=DocumentStatus.POSTED).values_list("total", flat=True), D(0))
+            paid = sum(Payment.objects.filter(counterparty=party, status=DocumentStatus.POSTED).values_list("amount", flat=True), D(0))
+            credited = sum(CreditNote.objects.filter(counterparty=party, status=DocumentStatus.POSTED).values_list("total", flat=True), D(0))
+            assert balance == invoiced - paid - credited
+    active = PaymentAllocation.objects.filter(is_active=True)
+    differences = sum(active.values_list("exchange_difference", flat=True), D(0))
+    assert -account_balance(key="exchange_gains") - account_balance(key="exchange_losses") == differences
+    if not foreign:
+        assert differences == 0 and all(allocation.settled_base == allocation.amount for allocation in active)
     for invoice in Invoice.objects.all():
         allocated = sum(PaymentAllocation.objects.filter(invoice=invoice, is_active=True).values_list("amount", flat=True), D(0))
         assert allocated == invoice.paid_amount <= invoice.total - invoice.credited_amount
+        allocations = list(PaymentAllocation.objects.filter(invoice=invoice, is_active=True))
+        notes = list(CreditNote.objects.filter(invoice=invoice, status=DocumentStatus.POSTED))
+        closed_by_allocation = allocations and max(a.date for a in allocations) >= max((note.date for note in notes), default=START)
+        if invoice.open_amount == 0 and closed_by_allocation:  # one operation a day: the later date is the closing one
+            settled = sum((allocation.settled_base for allocation in allocations), D(0))
+            noted = sum((_base(note.total, note.exchange_rate) for note in notes), D(0))
+            assert settled + noted == _base(invoice.total, invoice.exchange_rate)
     for payment in Payment.objects.all():
         allocated = sum(PaymentAllocation.objects.filter(payment=payment, is_active=True).values_list("amount", flat=True), D(0))
         assert allocated == payment.allocated_amount <= payment.amount
@@ -130,4 +158,16 @@ def test_settlements_stay_consistent(accountant, client_party, operations):
     with transaction.atomic():
         run(accountant, parties, operations)
         check_invariants(parties)
+        transaction.set_rollback(True)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(operations=st.lists(operation, min_size=4, max_size=14), second_side=st.sampled_from([Direction.OUTGOING, Direction.INCOMING]))
+def test_settlements_in_a_foreign_currency_stay_consistent(accountant, client_party, supplier, operations, second_side):
+    second = supplier if second_side == Direction.INCOMING else Counterparty.objects.get_or_create(
+        name="Second client", defaults={"is_client": True, "responsible": client_party.responsible})[0]
+    parties = [client_party, second]
+    with transaction.atomic():
+        run(accountant, parties, operations, foreign=True, sides=(Direction.OUTGOING, second_side))
+        check_invariants(parties, foreign=True)
         transaction.set_rollback(True)

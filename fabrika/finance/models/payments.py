@@ -72,6 +72,10 @@ class PaymentAllocation(models.Model):
     invoice = models.ForeignKey("finance.Invoice", verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="allocations")
     date = models.DateField(_("date"))
     amount = models.DecimalField(_("amount"), **MONEY)
+    # The part of the invoice's base-currency amount this allocation settles, and the exchange difference against the
+    # payment's base-currency value of `amount` (positive: a gain for the company); both 0 in the base currency.
+    settled_base = models.DecimalField(_("settled in base currency"), default=0, **MONEY)
+    exchange_difference = models.DecimalField(_("exchange difference"), default=0, **MONEY)
     is_active = models.BooleanField(_("active"), default=True)  # False once the payment or the invoice is cancelled
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
