@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q, QuerySet
 
+from fabrika.core.db import column_in
 from fabrika.core.errors import NotFound, ValidationError
 
 from .enums import GroupValuation
@@ -84,7 +85,7 @@ def valuation_methods(product_ids, *, default: str) -> dict[int, str]:
     per_group = group_valuation_methods(default=default)
     return {
         pk: (per_group.get(group_id, default) if group_id else default)
-        for pk, group_id in Product.objects.filter(pk__in=list(product_ids)).values_list("id", "group_id")
+        for pk, group_id in Product.objects.filter(column_in(Product, "id", sorted(set(product_ids)))).values_list("id", "group_id")
     }
 
 

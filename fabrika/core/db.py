@@ -5,6 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
+
+
+def column_in(model: type[models.Model], column: str, ids: Iterable[int]) -> RawSQL:
+    """`model.column IN (ids)` as a filter condition. The ids go to the database as they are: Django's `__in` lookup
+    prepares every value one by one (~2.5 ms for 500 ids). On PostgreSQL one array parameter (`= ANY(%s)`), so no
+    statement-size limit either; on SQLite one placeholder per id (up to its 32,766 variables)."""
+    ids = list(ids)
+    if not ids:
+        return RawSQL("1 = 0", [], output_field=models.BooleanField())
+    quote = connection.ops.quote_name
+    name = f"{quote(model._meta.db_table)}.{quote(column)}"
+    if connection.vendor == "postgresql":
+        return RawSQL(f"{name} = ANY(%s)", [ids], output_field=models.BooleanField())
+    return RawSQL(f"{name} IN ({', '.join(['%s'] * len(ids))})", ids, output_field=models.BooleanField())
 
 
 def update_many(objects: Iterable[models.Model], fields: Sequence[str]) -> None:
@@ -27,4 +42,4 @@ def update_many(objects: Iterable[models.Model], fields: Sequence[str]) -> None:
         cursor.executemany(sql, params)
 
 
-__all__ = ["update_many"]
+__all__ = ["column_in", "update_many"]

@@ -9,12 +9,13 @@ moves of that product are revalued. Callers hold a transaction; the engine takes
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from fabrika.core.errors import Conflict
 
@@ -257,9 +258,9 @@ def apply_moves(
 ) -> Result:
     """Post `moves` (all of one date per product, in document order) and revalue later moves of their products.
 
-    The query count does not depend on the number of moves: one locking read of the products' balance rows (plus an
-    insert and a second read when rows are missing), one read of later moves, one of open layers, then multi-row inserts
-    and `executemany` updates of only the rows that changed."""
+    The query count does not depend on the number of moves: a look for later moves, one locking read of the touched
+    balance rows (plus an insert and a second read when rows are missing), one read of later moves, one of open layers,
+    then multi-row inserts and `executemany` updates of only the rows that changed."""
     valued = valued if valued is not None else valued_location_ids()
     book = _Book(valued=valued, methods=methods, policy=policy)
     product_ids = sorted({move.product_id for move in moves})
@@ -270,26 +271,32 @@ def apply_moves(
     for move in moves:
         earliest[move.product_id] = min(earliest.get(move.product_id, move.date), move.date)
 
-    # 1. lock: every balance row of every product touched (rows for new keys are created first, in key order)
+    # 1. lock: the touched balance rows, and every row of a product that has later moves (their replay may reach any
+    # location); rows for new keys are created first, in key order
     keys = set()
     for move in moves:
         for location_id in (move.from_location_id, move.to_location_id):
             if location_id in valued:
                 keys.add(_key(move.product_id, location_id, move.lot_id))
-    for pk, product_id, location_id, lot_id, quantity, value, last_unit_cost, reserved in locks.lock_balances(product_ids, ensure=keys):
-        book.balances[_key(product_id, location_id, lot_id)] = Balance(
-            pk=pk, quantity=quantity, value=value, last_unit_cost=last_unit_cost, stored=(quantity, value, last_unit_cost),
-            reserved_quantity=reserved,
-        )
+    whole = _products_with_later_moves(earliest)
+    _add_balances(book, locks.lock_posting_balances(keys=keys, whole_products=whole))
 
-    # 2. later moves of the same products (a back-dated posting): roll them back in memory
-    tail = [
-        _move_from_row(row, valued)
-        for row in StockMove.objects.filter(product_id__in=product_ids, date__gt=min(earliest.values()))
-        .order_by("date", "id")
-        .values_list(*MOVE_FIELDS)
-        if row[5] > earliest[row[1]]
-    ]
+    # 2. later moves of the same products (a back-dated posting), read under the locks; later moves committed between
+    # the first look and the locks bring the rest of their product's rows in, and are read again
+    while True:
+        tail = [
+            _move_from_row(row, valued)
+            for row in StockMove.objects.filter(locks.column_in(StockMove, "product_id", product_ids), date__gt=min(earliest.values()))
+            .order_by("date", "id")
+            .values_list(*MOVE_FIELDS)
+            if row[5] > earliest[row[1]]
+        ]
+        unlocked = {move.product_id for move in tail} - whole
+        if not unlocked:
+            break
+        _add_balances(book, locks.lock_rest_of_products(unlocked))
+        whole |= unlocked
+    # roll the later moves back in memory
     tail_ids = [move.pk for move in tail]
     for move in reversed(tail):
         if move.from_location_id in valued:
@@ -316,15 +323,18 @@ def apply_moves(
     }
     if fifo_products and (wanted or tail_products & set(fifo_products)):
         if tail_ids:
-            consumed_by_tail = list(LayerConsumption.objects.filter(move_id__in=tail_ids).values_list("layer_id", "quantity", "value"))
+            consumed_by_tail = list(LayerConsumption.objects.filter(locks.column_in(LayerConsumption, "move_id", tail_ids)).values_list("layer_id", "quantity", "value"))
         consumed_layer_ids = {layer_id for layer_id, _quantity, _value in consumed_by_tail}
         layer_products = ({product for product, _location in wanted} | tail_products) & set(fifo_products)
-        rows = CostLayer.objects.filter(product_id__in=sorted(layer_products))
+        rows = CostLayer.objects.filter(locks.column_in(CostLayer, "product_id", sorted(layer_products)))
         if not tail_products:
-            rows = rows.filter(location_id__in={location for _product, location in wanted})
-        rows = rows.filter(Q(remaining_quantity__gt=0) | Q(id__in=consumed_layer_ids))
+            rows = rows.filter(locks.column_in(CostLayer, "location_id", sorted({location for _product, location in wanted})))
+        if consumed_layer_ids:
+            rows = rows.filter(Q(remaining_quantity__gt=0) | Q(locks.column_in(CostLayer, "id", sorted(consumed_layer_ids))))
+        else:
+            rows = rows.filter(remaining_quantity__gt=0)
         if tail_ids:
-            rows = rows.exclude(move_id__in=tail_ids)
+            rows = rows.exclude(locks.column_in(CostLayer, "move_id", tail_ids))
         origin_of: dict[int, int | None] = {}
         for row in rows.order_by("fifo_date", "fifo_sequence", "id").values_list(*LAYER_FIELDS):
             pk, product_id, location_id, _lot_id, move_id, origin_id = row[:6]
@@ -358,6 +368,27 @@ def apply_moves(
     return Result(new_moves=moves, revalued_moves=revalued, balances=book.balances)
 
 
+def _products_with_later_moves(earliest: dict[int, dt.date]) -> set[int]:
+    """The products with moves dated after the new moves' date (a first look, without locks)."""
+    rows = (
+        StockMove.objects.filter(locks.column_in(StockMove, "product_id", sorted(earliest)), date__gt=min(earliest.values()))
+        .values_list("product_id")
+        .annotate(last=Max("date"))
+        .order_by()
+    )
+    return {product_id for product_id, last in rows if last > earliest[product_id]}
+
+
+def _add_balances(book: _Book, rows: list[tuple]) -> None:
+    for pk, product_id, location_id, lot_id, quantity, value, last_unit_cost, reserved in rows:
+        key = _key(product_id, location_id, lot_id)
+        if key not in book.balances:
+            book.balances[key] = Balance(
+                pk=pk, quantity=quantity, value=value, last_unit_cost=last_unit_cost,
+                stored=(quantity, value, last_unit_cost), reserved_quantity=reserved,
+            )
+
+
 def _restore_last_unit_costs(book: _Book, product_ids: set[int], tail_ids: list[int], valued: set[int]) -> None:
     """Before replaying, each average-costed balance needs the last unit cost it had before the later moves."""
     for key, balance in book.balances.items():
@@ -366,7 +397,7 @@ def _restore_last_unit_costs(book: _Book, product_ids: set[int], tail_ids: list[
             continue
         last = (
             StockMove.objects.filter(product_id=product_id, to_location_id=location_id, lot_id=lot_id)
-            .exclude(pk__in=tail_ids)
+            .exclude(locks.column_in(StockMove, "id", tail_ids))
             .order_by("-date", "-id")
             .values_list("unit_cost", flat=True)
             .first()
@@ -378,6 +409,15 @@ def _executemany(sql: str, rows: list[tuple]) -> None:
     if rows:
         with connection.cursor() as cursor:
             cursor.executemany(sql, rows)
+
+
+def _max_query_params() -> int:
+    """Parameters one statement may carry: SQLite's own limit (32,766 since 3.32) rather than Django's conservative
+    999, so that a 500-line document's moves go in one statement instead of eight."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return connection.features.max_query_params or 65535
 
 
 def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
@@ -396,7 +436,7 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
                 cursor.execute(f"INSERT INTO {table} ({names}) VALUES {placeholders}", row)
                 ids.append(cursor.lastrowid)
             return ids
-        size = max(1, (connection.features.max_query_params or 65535) // len(columns))
+        size = max(1, _max_query_params() // len(columns))
         for start in range(0, len(rows), size):
             batch = rows[start:start + size]
             cursor.execute(
@@ -469,8 +509,8 @@ def _write(*, book: _Book, moves: list[Move], tail: list[Move], tail_ids: list[i
     # PROTECT relations that cannot exist here — consumptions of layers made by later moves are themselves later
     # moves' consumptions, deleted first; the database's foreign keys still refuse anything left pointing at them)
     if tail_ids:
-        LayerConsumption.objects.filter(move_id__in=tail_ids)._raw_delete(LayerConsumption.objects.db)
-        old_layers = CostLayer.objects.filter(move_id__in=tail_ids)
+        LayerConsumption.objects.filter(locks.column_in(LayerConsumption, "move_id", tail_ids))._raw_delete(LayerConsumption.objects.db)
+        old_layers = CostLayer.objects.filter(locks.column_in(CostLayer, "move_id", tail_ids))
         old_layers.update(origin=None)
         old_layers._raw_delete(CostLayer.objects.db)
     # new layers: receipt layers first (derived layers point at them)
@@ -528,15 +568,15 @@ def _refresh_costs_of_revalued_lines(tail: list[Move]) -> None:
     if not changed_lines:
         return
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for line_id, value in StockMove.objects.filter(line_id__in=changed_lines, reverses__isnull=True).values_list("line_id", "value"):
+    for line_id, value in StockMove.objects.filter(locks.column_in(StockMove, "line_id", sorted(changed_lines)), reverses__isnull=True).values_list("line_id", "value"):
         totals[line_id] += value
     _executemany(
         f"UPDATE {StockDocumentLine._meta.db_table} SET cost = %s WHERE id = %s",
         [(totals[line_id], line_id) for line_id in changed_lines],
     )
-    document_ids = set(StockDocumentLine.objects.filter(pk__in=changed_lines).values_list("document_id", flat=True))
+    document_ids = set(StockDocumentLine.objects.filter(locks.column_in(StockDocumentLine, "id", sorted(changed_lines))).order_by().values_list("document_id", flat=True))
     document_totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for document_id, cost in StockDocumentLine.objects.filter(document_id__in=document_ids).values_list("document_id", "cost"):
+    for document_id, cost in StockDocumentLine.objects.filter(locks.column_in(StockDocumentLine, "document_id", sorted(document_ids))).order_by().values_list("document_id", "cost"):
         document_totals[document_id] += cost or ZERO
     _executemany(
         f"UPDATE {StockDocument._meta.db_table} SET total_value = %s WHERE id = %s",

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from fabrika.catalog.models import Product
 from fabrika.catalog.selectors import valuation_methods
 from fabrika.core import audit, events, numbering
 from fabrika.core.errors import Conflict, NotFound, ValidationError
@@ -54,15 +55,37 @@ def _exchange_rate(document: StockDocument, base_currency: str) -> Decimal:
     return round_unit_cost(rate.rate / rate.nominal)
 
 
-def _line_locations(document: StockDocument, line: StockDocumentLine, virtual: dict[str, int]) -> tuple[int, int | None]:
+# where goods go when neither the line nor the document names a location (else the first kind of the route's target)
+DEFAULT_TARGET_KINDS = {
+    DocumentType.ISSUE: LocationKind.CUSTOMER,
+    DocumentType.WRITE_OFF: LocationKind.SCRAP,
+    DocumentType.SUPPLIER_RETURN: LocationKind.SUPPLIER,
+}
+
+
+class _Line:
+    """A document line as posting reads it: plain values from one `values_list` row, no model instance."""
+
+    FIELDS = (
+        "id", "position", "product_id", "lot_id", "from_location_id", "to_location_id", "quantity", "stock_quantity",
+        "counted_quantity", "unit_cost", "serial",
+    )
+    __slots__ = (
+        "pk", "position", "product_id", "lot_id", "from_location_id", "to_location_id", "quantity", "stock_quantity",
+        "counted_quantity", "unit_cost", "serial", "expected_quantity", "cost",
+    )
+
+    def __init__(self, row: tuple) -> None:
+        (self.pk, self.position, self.product_id, self.lot_id, self.from_location_id, self.to_location_id, self.quantity,
+         self.stock_quantity, self.counted_quantity, self.unit_cost, self.serial) = row
+        self.expected_quantity: Decimal | None = None
+        self.cost: Decimal = ZERO
+
+
+def _line_locations(document: StockDocument, line: _Line, virtual: dict[str, int]) -> tuple[int, int | None]:
     """The ids of the locations a line's goods leave and go to (the line's own, else the document's, else the virtual
     location of the document's route). Ids only: a 500-line document loads no Location per line."""
     source, target = DOCUMENT_ROUTES[document.document_type]
-    defaults = {
-        DocumentType.ISSUE: LocationKind.CUSTOMER,
-        DocumentType.WRITE_OFF: LocationKind.SCRAP,
-        DocumentType.SUPPLIER_RETURN: LocationKind.SUPPLIER,
-    }
     from_location = line.from_location_id or document.from_location_id
     to_location = line.to_location_id or document.to_location_id
     if source is not None and len(source) == 1 and from_location is None:
@@ -70,7 +93,7 @@ def _line_locations(document: StockDocument, line: StockDocumentLine, virtual: d
             virtual[source[0]] = virtual_location(source[0]).pk
         from_location = virtual[source[0]]
     if target is not None and to_location is None:
-        kind = defaults.get(document.document_type, target[0])
+        kind = DEFAULT_TARGET_KINDS.get(document.document_type, target[0])
         if kind not in virtual:
             virtual[kind] = virtual_location(kind).pk
         to_location = virtual[kind]
@@ -99,7 +122,7 @@ def stock_document_post(*, actor: User, document_id: int, policy: StockPolicy) -
         raise NotFound(f"Stock document {document_id} not found")
     ensure_transition(document.status, DocumentStatus.POSTED)
     ensure_open_period(document.date)
-    lines = list(document.lines.order_by("position", "id"))
+    lines = [_Line(row) for row in document.lines.order_by("position", "id").values_list(*_Line.FIELDS)]
     if not lines:
         raise ValidationError({"lines": ["Add at least one line before posting"]})
     from fabrika.core.selectors import company_settings
@@ -107,7 +130,7 @@ def stock_document_post(*, actor: User, document_id: int, policy: StockPolicy) -
     rate = _exchange_rate(document, company_settings().base_currency) if document.document_type in INCOMING_TYPES else Decimal(1)
     methods = valuation_methods({line.product_id for line in lines}, default=policy.default_valuation_method)
     moves: list[Move] = []
-    serial_moves: list[tuple[Move, StockDocumentLine]] = []
+    serial_moves: list[tuple[Move, _Line]] = []
     counts = document.document_type == DocumentType.COUNT
     loss = virtual_location(LocationKind.INVENTORY_LOSS) if counts else None
     if counts:
@@ -165,10 +188,15 @@ def stock_document_post(*, actor: User, document_id: int, policy: StockPolicy) -
     for line in lines:
         line.cost = line_costs.get(line.pk, ZERO)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {StockDocumentLine._meta.db_table} SET cost = %s, expected_quantity = %s WHERE id = %s",
-            [(line.cost, line.expected_quantity, line.pk) for line in lines],
-        )
+        if counts:
+            cursor.executemany(
+                f"UPDATE {StockDocumentLine._meta.db_table} SET cost = %s, expected_quantity = %s WHERE id = %s",
+                [(line.cost, line.expected_quantity, line.pk) for line in lines],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {StockDocumentLine._meta.db_table} SET cost = %s WHERE id = %s", [(line.cost, line.pk) for line in lines]
+            )
     document.status = DocumentStatus.POSTED
     document.number = numbering.next_number(f"stock_{document.document_type}", on=document.date)
     document.exchange_rate = rate
@@ -208,9 +236,10 @@ def _last_issue_unit_cost(product_id: int) -> Decimal:
     return last if last is not None else _current_unit_cost(product_id, 0, None)
 
 
-def _attach_serials(document: StockDocument, serial_moves: list[tuple[Move, StockDocumentLine]], valued: set[int]) -> None:
+def _attach_serials(document: StockDocument, serial_moves: list[tuple[Move, _Line]], valued: set[int]) -> None:
     if not serial_moves:
         return
+    skus = dict(Product.objects.filter(pk__in={line.product_id for _move, line in serial_moves}).values_list("id", "sku"))
     errors: list[str] = []
     seen: set[tuple[int, str]] = set()
     for move, line in serial_moves:
@@ -221,24 +250,24 @@ def _attach_serials(document: StockDocument, serial_moves: list[tuple[Move, Stoc
         serial = SerialNumber.objects.select_for_update().filter(product_id=line.product_id, serial=line.serial).first()
         if move.from_location_id not in valued:
             if serial is not None and serial.location_id in valued:
-                errors.append(f"{line.product.sku} {line.serial} is already in stock at {serial.location}")
+                errors.append(f"{skus[line.product_id]} {line.serial} is already in stock at {serial.location}")
                 continue
             if serial is None:
                 serial = SerialNumber.objects.create(product_id=line.product_id, serial=line.serial, location_id=move.from_location_id)
         else:
             if serial is None or serial.location_id != move.from_location_id:
                 where = f"is at {serial.location}" if serial is not None else "is unknown"
-                errors.append(f"{line.product.sku} {line.serial} {where}, not at the line's location")
+                errors.append(f"{skus[line.product_id]} {line.serial} {where}, not at the line's location")
                 continue
             if serial.reserved_reference and serial.reserved_reference != document.reference:
-                errors.append(f"{line.product.sku} {line.serial} is reserved for {serial.reserved_reference}")
+                errors.append(f"{skus[line.product_id]} {line.serial} is reserved for {serial.reserved_reference}")
                 continue
         move.serial_id = serial.pk
     if errors:
         raise ValidationError({"serial": errors})
 
 
-def _move_serials(serial_moves: list[tuple[Move, StockDocumentLine]]) -> None:
+def _move_serials(serial_moves: list[tuple[Move, _Line]]) -> None:
     if not serial_moves:
         return
     for move, _line in serial_moves:

@@ -136,65 +136,71 @@ def _exact(value, step) -> Decimal:
     return quantity(Decimal(str(value))) if step == "q" else money(Decimal(str(value)))
 
 
-def _move_sums(moves: QuerySet, *, product_ids, location_ids: set[int]) -> dict[Key, list[Decimal]]:
-    """Net (quantity, value) per product × location × lot over these moves, for the given locations."""
-    result: dict[Key, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+def _move_sums(moves: QuerySet, *, product_ids, location_ids: set[int], per_product: bool = False) -> dict[tuple, list[Decimal]]:
+    """Net (quantity, value) over these moves, for the given locations, per product × location × lot, or per product
+    (keys `(product_id,)`) when `per_product`."""
+    result: dict[tuple, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     if product_ids is not None:
         moves = moves.filter(product_id__in=list(product_ids))
     incoming = (
         moves.filter(to_location_id__in=location_ids)
-        .values_list("product_id", "to_location_id", "lot_id")
+        .values_list(*(("product_id",) if per_product else ("product_id", "to_location_id", "lot_id")))
         .annotate(q=Sum("quantity"), v=Sum(F("value") + F("adjustment_value")))
         .order_by()
     )
-    for product_id, location_id, lot_id, q, v in incoming:
-        row = result[(product_id, location_id, lot_id)]
+    for *key, q, v in incoming:
+        row = result[tuple(key)]
         row[0] += _exact(q, "q")
         row[1] += _exact(v, "m")
     outgoing = (
         moves.filter(from_location_id__in=location_ids)
-        .values_list("product_id", "from_location_id", "lot_id")
+        .values_list(*(("product_id",) if per_product else ("product_id", "from_location_id", "lot_id")))
         .annotate(q=Sum("quantity"), v=Sum("value"))
         .order_by()
     )
-    for product_id, location_id, lot_id, q, v in outgoing:
-        row = result[(product_id, location_id, lot_id)]
+    for *key, q, v in outgoing:
+        row = result[tuple(key)]
         row[0] -= _exact(q, "q")
         row[1] -= _exact(v, "m")
     return result
 
 
-def stock_on_hand_rows(*, at: dt.date, product_ids=None, location_ids: set[int] | None = None) -> dict[Key, tuple[Decimal, Decimal]]:
-    """(quantity, value) per product × location × lot at the end of day `at`.
+def _on_hand(*, at: dt.date, product_ids, locations: set[int], per_product: bool) -> dict[tuple, tuple[Decimal, Decimal]]:
+    """(quantity, value) at the end of day `at` per product × location × lot, or per product (keys `(product_id,)`,
+    summed by the database: a tenth of the rows to carry for 10,000 products in 5 warehouses).
 
     Starts from the nearest month-end snapshot on or before `at` and adds the moves since; without one, starts from
     today's balances and takes back the moves after `at`. Either way only a window of moves is summed."""
-    locations = location_ids if location_ids is not None else _valued_ids()
     snapshot_date = StockSnapshot.objects.filter(date__lte=at).order_by("-date").values_list("date", flat=True).first()
-    totals: dict[Key, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     if snapshot_date is not None:
         base = StockSnapshot.objects.filter(date=snapshot_date, location_id__in=locations)
-        if product_ids is not None:
-            base = base.filter(product_id__in=list(product_ids))
-        for product_id, location_id, lot_id, q, v in base.values_list("product_id", "location_id", "lot_id", "quantity", "value"):
-            totals[(product_id, location_id, lot_id)] = [q, v]
-        window = _move_sums(
-            StockMove.objects.filter(date__gt=snapshot_date, date__lte=at), product_ids=product_ids, location_ids=locations
-        )
+        moves = StockMove.objects.filter(date__gt=snapshot_date, date__lte=at)
         sign = 1
     else:
         base = StockBalance.objects.filter(location_id__in=locations).exclude(quantity=0, value=0)
-        if product_ids is not None:
-            base = base.filter(product_id__in=list(product_ids))
+        moves = StockMove.objects.filter(date__gt=at)
+        sign = -1
+    if product_ids is not None:
+        base = base.filter(product_id__in=list(product_ids))
+    totals: dict[tuple, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    if per_product:
+        for product_id, q, v in base.values_list("product_id").annotate(q=Sum("quantity"), v=Sum("value")).order_by():
+            totals[(product_id,)] = [_exact(q, "q"), _exact(v, "m")]
+    else:
         for product_id, location_id, lot_id, q, v in base.values_list("product_id", "location_id", "lot_id", "quantity", "value"):
             totals[(product_id, location_id, lot_id)] = [q, v]
-        window = _move_sums(StockMove.objects.filter(date__gt=at), product_ids=product_ids, location_ids=locations)
-        sign = -1
+    window = _move_sums(moves, product_ids=product_ids, location_ids=locations, per_product=per_product)
     for key, (q, v) in window.items():
         row = totals[key]
         row[0] += sign * q
         row[1] += sign * v
     return {key: (q, v) for key, (q, v) in totals.items() if q or v}
+
+
+def stock_on_hand_rows(*, at: dt.date, product_ids=None, location_ids: set[int] | None = None) -> dict[Key, tuple[Decimal, Decimal]]:
+    """(quantity, value) per product × location × lot at the end of day `at` (see _on_hand)."""
+    locations = location_ids if location_ids is not None else _valued_ids()
+    return _on_hand(at=at, product_ids=product_ids, locations=locations, per_product=False)  # type: ignore[return-value]
 
 
 def stock_on_hand(
@@ -208,13 +214,16 @@ def stock_on_hand(
         locations &= set(Location.objects.filter(warehouse_id=warehouse_id).values_list("id", flat=True))
     if location_id:
         locations &= location_subtree_ids(location_id)
+    if group_by == "product":
+        return [
+            {"product_id": product_id, "warehouse_id": None, "location_id": None, "lot_id": None, "quantity": q, "value": v}
+            for (product_id,), (q, v) in sorted(_on_hand(at=at, product_ids=product_ids, locations=locations, per_product=True).items())
+        ]
     rows = stock_on_hand_rows(at=at, product_ids=product_ids, location_ids=locations)
     warehouse_of = dict(Location.objects.filter(pk__in={key[1] for key in rows}).values_list("id", "warehouse_id"))
     grouped: dict[tuple, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for (product_id, location, lot_id), (q, v) in rows.items():
-        if group_by == "product":
-            group = (product_id, None, None, None)
-        elif group_by == "warehouse":
+        if group_by == "warehouse":
             group = (product_id, warehouse_of.get(location), None, None)
         elif group_by == "lot":
             group = (product_id, warehouse_of.get(location), location, lot_id)

@@ -54,3 +54,15 @@ def test_a_dispatch_waiting_in_the_queue_is_not_queued_again(settings):
     with transaction.atomic():
         events.record_event("test.happened", payload={"n": 2})
     assert DBTaskResult.objects.filter(status="READY").count() == 1
+
+
+@pytest.mark.django_db
+def test_column_in_filters_by_the_ids_given_and_by_none_when_empty():
+    from fabrika.core.db import column_in
+
+    usd = Currency.objects.get_or_create(code="USD", defaults={"name": "US dollar"})[0]
+    rates = [ExchangeRate.objects.create(currency=usd, date=dt.date(2026, 1, day), rate=Decimal(day), nominal=1) for day in (1, 2, 3)]
+    wanted = [rates[0].pk, rates[2].pk, 10**9]
+    assert sorted(ExchangeRate.objects.filter(column_in(ExchangeRate, "id", wanted)).values_list("rate", flat=True)) == [Decimal(1), Decimal(3)]
+    assert not ExchangeRate.objects.filter(column_in(ExchangeRate, "id", [])).exists()
+    assert ExchangeRate.objects.exclude(column_in(ExchangeRate, "id", wanted)).get() == rates[1]
