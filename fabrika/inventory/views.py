@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.contrib import messages
@@ -487,20 +488,30 @@ def document_line_add(request, pk: int):
     form = LineForm(request.POST, document=document, product=product, prefix="line")
     if product is None:
         form.add_error(None, _("Choose a product first: search by SKU, name or barcode."))
-    elif form.is_valid():
+
+    def add() -> str:
+        lines = services.stock_document_add_line(actor=request.user, document_id=document.pk, data=form.service_data())
+        return _("Added: %(sku)s × %(quantity)s") % {"sku": product.sku, "quantity": number(sum(line.quantity for line in lines))}
+
+    return _submit_line_form(request, document, form, save=add, failed=_("The line was not added: see the fields."))
+
+
+def _submit_line_form(request, document: StockDocument, form: LineForm, *, save: Callable[[], str], failed: str):
+    """A submitted line form: `save` (returns the status text) runs when the form is valid; the service's errors go
+    beside the fields. With htmx the lines table comes back in place with a fresh form, else the card."""
+    if form.is_valid():
         try:
-            lines = services.stock_document_add_line(actor=request.user, document_id=document.pk, data=form.service_data())
+            status = save()
         except DomainError as error:
             apply_errors(form, error)
         else:
-            status = _("Added: %(sku)s × %(quantity)s") % {"sku": product.sku, "quantity": number(sum(line.quantity for line in lines))}
             if not request.htmx:
                 messages.success(request, status)
                 return redirect(_document_url(document))
             return _lines_response(request, document, status=status, line_form=LineForm(document=document, product=None, prefix="line"))
     if not request.htmx:
         return _render_detail_with_form(request, document, form)
-    return _lines_response(request, document, line_form=form, error=_("The line was not added: see the fields."))
+    return _lines_response(request, document, line_form=form, error=failed)
 
 
 def _render_detail_with_form(request, document: StockDocument, form: LineForm):
@@ -534,22 +545,14 @@ def document_line_edit(request, pk: int, line_pk: int):
             return _render_detail_with_form(request, document, form)
         return render(request, "inventory/_line_form.html", {"object": document, "line_form": form})
     form = LineForm(request.POST, document=document, product=None, line=line, prefix="line")
-    if form.is_valid():
+
+    def change() -> str:
         data = form.service_data()
         data.pop("product", None)
-        try:
-            services.stock_document_update_line(actor=request.user, document_id=document.pk, line_id=line.pk, data=data)
-        except DomainError as error:
-            apply_errors(form, error)
-        else:
-            status = _("Line %(position)s changed") % {"position": line.position}
-            if not request.htmx:
-                messages.success(request, status)
-                return redirect(_document_url(document))
-            return _lines_response(request, document, status=status, line_form=LineForm(document=document, product=None, prefix="line"))
-    if not request.htmx:
-        return _render_detail_with_form(request, document, form)
-    return _lines_response(request, document, line_form=form, error=_("The line was not changed: see the fields."))
+        services.stock_document_update_line(actor=request.user, document_id=document.pk, line_id=line.pk, data=data)
+        return _("Line %(position)s changed") % {"position": line.position}
+
+    return _submit_line_form(request, document, form, save=change, failed=_("The line was not changed: see the fields."))
 
 
 def _increment_line(request, document: StockDocument, line: StockDocumentLine, amount: Decimal) -> list[StockDocumentLine]:
