@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fabrika.catalog.views import dry_run
 from fabrika.core.errors import DomainError, NotFound, ValidationError
 from fabrika.core.permissions import can
 from fabrika.core.ui.cards import CardField, RelatedList, RelatedRow, display, field_labels, record_timeline
-from fabrika.core.ui.forms import apply_errors
+from fabrika.core.ui.forms import apply_errors, validate_field_response
 from fabrika.core.ui.lists import Column, Filter, ListConfig
 from fabrika.core.ui.views import list_view
 
@@ -49,8 +50,8 @@ def _get(getter: Callable, pk):
         raise Http404
 
 
-def _apply_errors(form, error: DomainError) -> None:
-    """The service's errors beside the form's fields: "counterparty_id" → "counterparty", "group_ids" → "groups"."""
+def _form_errors(form, error: DomainError) -> DomainError:
+    """The service's error keyed by the form's fields: "counterparty_id" → "counterparty", "group_ids" → "groups"."""
     errors: dict[str, list[str]] = {}
     for key, messages_ in error.field_errors().items():
         name = key
@@ -60,15 +61,40 @@ def _apply_errors(form, error: DomainError) -> None:
             elif key.endswith("_id") and key[:-3] in form.fields:
                 name = key[:-3]
         errors.setdefault(name, []).extend(messages_)
-    apply_errors(form, ValidationError(errors) if errors else error)
+    return ValidationError(errors) if errors else error
+
+
+def _apply_errors(form, error: DomainError) -> None:
+    apply_errors(form, _form_errors(form, error))
 
 
 def _form_page(request, form, *, title: str, cancel_url: str, template: str = "core/ui/form.html", extra: dict | None = None):
-    return render(request, template, {"form": form, "form_title": title, "cancel_url": cancel_url, **(extra or {})})
+    """A record form whose fields are checked as they are left (htmx posts the form back with `_field`: see _save)."""
+    context = {"form": form, "form_title": title, "cancel_url": cancel_url, "validate_url": request.get_full_path()}
+    return render(request, template, {**context, **(extra or {})})
+
+
+def _validate_field(request, form, call: Callable):
+    """Inline validation of the field named in `_field`: the form's own checks, then the service's rules run on the
+    whole form and rolled back. While another field is still invalid the service is not asked (its data is not whole)."""
+    def validate(valid_form):
+        try:
+            data = valid_form.service_data()
+        except (KeyError, AttributeError):
+            return
+        try:
+            dry_run(lambda: call(data))
+        except DomainError as error:
+            raise _form_errors(valid_form, error) from error
+
+    return validate_field_response(request, form, validate=validate)
 
 
 def _save(request, form, call: Callable, *, success: Callable[[object], str], message: Callable[[object], str]):
-    """Run the service when the form is valid; its errors go beside the fields. Returns a redirect or None."""
+    """Run the service when the form is valid; its errors go beside the fields. Returns a redirect, the one field
+    re-rendered (inline validation, nothing saved) or None."""
+    if request.method == "POST" and request.POST.get("_field"):
+        return _validate_field(request, form, call)
     if request.method != "POST" or not form.is_valid():
         return None
     try:

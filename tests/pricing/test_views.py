@@ -152,3 +152,26 @@ def test_permissions(web_client, manager, world, make_user):
     assert client.post(reverse("pricing:price_list_delete", args=[world.retail_list.pk])).status_code == 403
     assert table_counts() == before
     assert web_client(make_user("Storekeeper")).get(reverse("pricing:discount_rule_list")).status_code == 403
+
+
+def test_fields_are_checked_inline_as_they_are_left_and_nothing_is_saved(head_web, world):
+    HTMX = {"HTTP_HX_REQUEST": "true"}
+    url = reverse("pricing:price_type_create")
+    form = head_web.get(url).content.decode()
+    assert f'hx-post="{url}"' in form and "_field" in form
+    PriceType.objects.create(code="dealer", name="Dealer", currency="RUB")
+    before = table_counts()
+    # the service's rule (a code in use) shows beside the field while the form is being filled
+    response = head_web.post(url, {"_field": "code", "code": "dealer", "name": "Again", "currency": "RUB"}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="field-code"' in html and "already exists" in html
+    response = head_web.post(url, {"_field": "code", "code": "distributor", "name": "Distributor", "currency": "RUB"}, **HTMX)
+    assert "has-error" not in response.content.decode() and "role=\"alert\"" not in response.content.decode()
+    # a discount rule: the field is checked on its own while other fields are still empty
+    rule_url = reverse("pricing:discount_rule_create") + "?kind=quantity"
+    response = head_web.post(rule_url, {"_field": "tiers", "tiers": "10: 5\n5: 3"}, **HTMX)
+    assert 'id="field-tiers"' in response.content.decode() and "strictly increasing" in response.content.decode()
+    response = head_web.post(rule_url, {"_field": "products", "name": "Kits", "tiers": "5: 3", "products": "NOPE",
+                                        "valid_from": "2026-01-01", "priority": "0"}, **HTMX)
+    assert "Unknown SKUs: NOPE" in response.content.decode()
+    assert table_counts() == before
