@@ -456,6 +456,25 @@ def _draft_shipment(shipment_id: int) -> Shipment:
     return shipment
 
 
+def _save_draft(*, actor: User, document, header: dict[str, Any], lines: list[dict[str, Any]] | None, write_lines):
+    """Write a draft shipment's or return's header and, when given, replace its lines; one audit row with what changed."""
+    before = audit.snapshot(document)
+    before_lines = _lines_text(document.lines.select_related("order_line__product", "lot"))
+    for field, value in header.items():
+        setattr(document, field, value)
+    document.save(update_fields=list(header) or None)
+    if lines is not None:
+        document.lines.all().delete()
+        write_lines(document, lines)
+    changes = audit.diff(before, audit.snapshot(document))
+    after_lines = _lines_text(document.lines.select_related("order_line__product", "lot"))
+    if after_lines != before_lines:
+        changes["lines"] = [before_lines, after_lines]
+    if changes:
+        audit.record(actor=actor, action=AuditAction.UPDATE, target=document, changes=changes)
+    return document
+
+
 @transaction.atomic
 def shipment_update(*, actor: User, shipment_id: int, data: dict[str, Any]) -> Shipment:
     """Change a draft's date, reminder, notes and, when `lines` is given, replace its lines."""
@@ -474,21 +493,7 @@ def shipment_update(*, actor: User, shipment_id: int, data: dict[str, Any]) -> S
                 errors.setdefault(key, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    before = audit.snapshot(shipment)
-    before_lines = _lines_text(shipment.lines.select_related("order_line__product", "lot"))
-    for field, value in header.items():
-        setattr(shipment, field, value)
-    shipment.save(update_fields=list(header) or None)
-    if lines is not None:
-        shipment.lines.all().delete()
-        _write_shipment_lines(shipment, lines)
-    changes = audit.diff(before, audit.snapshot(shipment))
-    after_lines = _lines_text(shipment.lines.select_related("order_line__product", "lot"))
-    if after_lines != before_lines:
-        changes["lines"] = [before_lines, after_lines]
-    if changes:
-        audit.record(actor=actor, action=AuditAction.UPDATE, target=shipment, changes=changes)
-    return shipment
+    return _save_draft(actor=actor, document=shipment, header=header, lines=lines, write_lines=_write_shipment_lines)
 
 
 def issue_plans(*, order: SalesOrder, lines: list[ShipmentLine], location_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
@@ -870,21 +875,7 @@ def sales_return_update(*, actor: User, return_id: int, data: dict[str, Any]) ->
                 errors.setdefault(key, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    before = audit.snapshot(sales_return)
-    before_lines = _lines_text(sales_return.lines.select_related("order_line__product", "lot"))
-    for field, value in header.items():
-        setattr(sales_return, field, value)
-    sales_return.save(update_fields=list(header) or None)
-    if lines is not None:
-        sales_return.lines.all().delete()
-        _write_return_lines(sales_return, lines)
-    changes = audit.diff(before, audit.snapshot(sales_return))
-    after_lines = _lines_text(sales_return.lines.select_related("order_line__product", "lot"))
-    if after_lines != before_lines:
-        changes["lines"] = [before_lines, after_lines]
-    if changes:
-        audit.record(actor=actor, action=AuditAction.UPDATE, target=sales_return, changes=changes)
-    return sales_return
+    return _save_draft(actor=actor, document=sales_return, header=header, lines=lines, write_lines=_write_return_lines)
 
 
 def shipped_unit_cost(order_line: SalesOrderLine, *, lot_id: int | None = None) -> Decimal | None:
