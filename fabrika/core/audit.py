@@ -96,12 +96,16 @@ def record(
     return entry
 
 
-def record_many(*, actor, action: str, entries: Iterable[tuple[models.Model, dict[str, Any]]], message: str = "") -> list[AuditEntry]:
-    """One audit row per (target, changes), written in one statement: for services that create many records at once."""
+def record_many(
+    *, actor, action: str, entries: Iterable[tuple[models.Model, dict[str, Any]] | tuple[models.Model, dict[str, Any], str]], message: str = ""
+) -> list[AuditEntry]:
+    """One audit row per (target, changes[, message]), written in one statement: for services that create or post many
+    records at once. An entry's own message wins over `message`."""
     at = timezone.now()
     rows = [
-        _entry(actor=actor, action=action, target=target, changes=changes, message=message, actor_name=None, at=at)
-        for target, changes in entries
+        _entry(actor=actor, action=action, target=entry[0], changes=entry[1], message=entry[2] if len(entry) > 2 else message,
+               actor_name=None, at=at)
+        for entry in entries
     ]
     return AuditEntry.objects.bulk_create(rows)
 

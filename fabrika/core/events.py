@@ -66,3 +66,18 @@ def record_event(event_type: str, *, target: models.Model | None = None, payload
     )
     dispatch_after_commit()
     return event
+
+
+def record_events(items: list[tuple[str, models.Model, dict[str, Any]]]) -> list[OutboxEvent]:
+    """`record_event` for many changes of one transaction (batch services): (event type, target, payload) each, one
+    insert, one dispatch after commit."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_events must run inside the transaction of the changes they describe")
+    if not items:
+        return []
+    rows = OutboxEvent.objects.bulk_create([
+        OutboxEvent(event_type=event_type, aggregate=aggregate_name(target), aggregate_id=str(target.pk), payload=payload or {})
+        for event_type, target, payload in items
+    ])
+    dispatch_after_commit()
+    return rows

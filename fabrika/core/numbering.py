@@ -71,15 +71,15 @@ def _sequence_for(document_type: str) -> NumberSequence:
     return sequence
 
 
-def _increment(sequence: NumberSequence, year: int) -> int | None:
-    """Add one to the counter and read it back in one statement (the row stays locked until the transaction ends,
+def _increment(sequence: NumberSequence, year: int, count: int = 1) -> int | None:
+    """Add `count` to the counter and read it back in one statement (the row stays locked until the transaction ends,
     so two documents never get the same number); None when the counter does not exist yet."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(NumberCounter._meta.db_table)} SET last_value = last_value + 1 "
+            f"UPDATE {quote(NumberCounter._meta.db_table)} SET last_value = last_value + %s "
             "WHERE sequence_id = %s AND year = %s RETURNING last_value",
-            [sequence.pk, year],
+            [count, sequence.pk, year],
         )
         row = cursor.fetchone()
     return row[0] if row else None
@@ -87,17 +87,25 @@ def _increment(sequence: NumberSequence, year: int) -> int | None:
 
 def next_number(document_type: str, *, on: dt.date | None = None) -> str:
     """Take the next number for `document_type`. Must be called inside the transaction that saves the document."""
+    return next_numbers(document_type, 1, on=on)[0]
+
+
+def next_numbers(document_type: str, count: int, *, on: dt.date | None = None) -> list[str]:
+    """Take `count` consecutive numbers for documents of one type dated `on` (a batch service numbers its documents in
+    their order with one counter update). Must be called inside the transaction that saves the documents."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_number must run inside the document's transaction")
+    if count < 1:
+        return []
     on = on or timezone.localdate()
     sequence = _sequence_for(document_type)
     year = on.year if sequence.yearly_reset else 0
-    value = _increment(sequence, year)
-    if value is None:
+    last = _increment(sequence, year, count)
+    if last is None:
         try:
             with transaction.atomic():
                 NumberCounter.objects.create(sequence=sequence, year=year, last_value=0)
         except IntegrityError:
             pass  # another transaction created it first
-        value = _increment(sequence, year)
-    return format_number(sequence, value=value, on=on)  # type: ignore[arg-type]
+        last = _increment(sequence, year, count)
+    return [format_number(sequence, value=value, on=on) for value in range(last - count + 1, last + 1)]  # type: ignore[operator]

@@ -1,6 +1,7 @@
 """The one writer of the journal: `journal_post`, called by every document-posting service in its transaction.
 
     journal_post(actor=, date=, source=, lines=[EntryLine(...)], memo="") -> JournalEntry | None
+    journal_post_many(actor=, postings=[Posting(date, source, lines, memo)]) -> [JournalEntry | None]  # batches
     journal_reverse(actor=, source=, date=) -> list[JournalEntry]     # mirror entries dated on the cancellation
     accounts_ensure() -> dict[key, Account]                             # the standard chart (idempotent)
 
@@ -120,9 +121,32 @@ def journal_post_in_transaction(
 ) -> JournalEntry | None:
     """`journal_post` for a caller that already holds a transaction and refuses before writing anything (the stock
     posting hot path): no savepoint, so three queries at most — the account lookup, the entry and its lines."""
+    return journal_post_many(actor=actor, postings=[Posting(date=date, source=source, lines=lines, memo=memo, reverses=reverses)])[0]
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One entry for `journal_post_many`: what `journal_post` takes, as a value."""
+
+    date: dt.date
+    source: Source
+    lines: list[EntryLine]
+    memo: str = ""
+    reverses: JournalEntry | None = None
+
+
+class _Netted(NamedTuple):
+    posting: Posting
+    amounts: dict[tuple[str, int | None], Decimal]
+    memos: dict[tuple[str, int | None], str]
+    total: Decimal
+
+
+def _net(posting: Posting) -> _Netted:
+    """Net the posting's lines per account and counterparty; refuse negative amounts and unbalanced entries."""
     netted: dict[tuple[str, int | None], Decimal] = defaultdict(lambda: ZERO)
     memos: dict[tuple[str, int | None], str] = {}
-    for line in lines:
+    for line in posting.lines:
         if line.debit < 0 or line.credit < 0:
             raise ValidationError({"lines": [f"{line.account}: debit and credit must not be negative"]})
         key = (line.account, line.counterparty_id)
@@ -131,30 +155,47 @@ def journal_post_in_transaction(
     debit_total = sum((amount for amount in netted.values() if amount > 0), ZERO)
     credit_total = -sum((amount for amount in netted.values() if amount < 0), ZERO)
     if debit_total != credit_total:
+        source = posting.source
         raise ValidationError(
             {"lines": [f"Debits ({debit_total}) and credits ({credit_total}) of {source.number or source.type} differ"]},
             debit=str(debit_total), credit=str(credit_total),
         )
-    if debit_total == 0:
-        return None
-    accounts = _accounts_for({account for account, _party in netted})
-    for (name, party), _amount in netted.items():
-        account = accounts[name]
-        if account.tracks_counterparty and party is None:
-            raise ValidationError({"lines": [f"Account {account.code} {account.name} needs a counterparty"]})
-    entry = JournalEntry.objects.create(
-        date=date, source_type=source.type, source_id=source.id, source_number=source.number[:60], memo=memo[:300],
-        reverses=reverses, total=debit_total, author=actor,
-    )
+    return _Netted(posting, netted, memos, debit_total)
+
+
+def journal_post_many(*, actor, postings: list[Posting]) -> list[JournalEntry | None]:
+    """Write many balanced entries at once (batch document services): one account lookup, one insert of the entries,
+    one of their lines. The rules are `journal_post`'s, checked for every posting before the first write; the result
+    lists each posting's entry in order (None for an all-zero posting). Must run inside the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("journal_post_many must run inside the documents' transaction")
+    netted = [_net(posting) for posting in postings]
+    accounts = _accounts_for({account for item in netted for account, _party in item.amounts})
+    for item in netted:
+        for name, party in item.amounts:
+            account = accounts[name]
+            if account.tracks_counterparty and party is None:
+                raise ValidationError({"lines": [f"Account {account.code} {account.name} needs a counterparty"]})
+    written = [item for item in netted if item.total != 0]
+    entries = JournalEntry.objects.bulk_create([
+        JournalEntry(
+            date=item.posting.date, source_type=item.posting.source.type, source_id=item.posting.source.id,
+            source_number=item.posting.source.number[:60], memo=item.posting.memo[:300], reverses=item.posting.reverses,
+            total=item.total, author=actor,
+        )
+        for item in written
+    ])
     JournalLine.objects.bulk_create(
         JournalLine(
-            entry=entry, account_id=accounts[name].pk, counterparty_id=party, date=date,
-            debit=amount if amount > 0 else ZERO, credit=-amount if amount < 0 else ZERO, memo=memos[(name, party)][:300],
+            entry=entry, account_id=accounts[name].pk, counterparty_id=party, date=entry.date,
+            debit=amount if amount > 0 else ZERO, credit=-amount if amount < 0 else ZERO, memo=item.memos[(name, party)][:300],
         )
-        for (name, party), amount in netted.items()
+        for item, entry in zip(written, entries, strict=True)
+        for (name, party), amount in item.amounts.items()
         if amount != 0
     )
-    return entry
+    by_posting = {id(item.posting): entry for item, entry in zip(written, entries, strict=True)}
+    return [by_posting.get(id(posting)) for posting in postings]
 
 
 @transaction.atomic

@@ -66,3 +66,28 @@ def test_column_in_filters_by_the_ids_given_and_by_none_when_empty():
     assert sorted(ExchangeRate.objects.filter(column_in(ExchangeRate, "id", wanted)).values_list("rate", flat=True)) == [Decimal(1), Decimal(3)]
     assert not ExchangeRate.objects.filter(column_in(ExchangeRate, "id", [])).exists()
     assert ExchangeRate.objects.exclude(column_in(ExchangeRate, "id", wanted)).get() == rates[1]
+
+
+@pytest.mark.django_db
+def test_record_many_keeps_each_entrys_own_message(make_user):
+    # given two targets, one with its own message
+    actor = make_user("Administrator", username="auditor2")
+    first, second = Currency.objects.create(code="XAA", name="A"), Currency.objects.create(code="XAB", name="B")
+    # when they are recorded together with a default message
+    audit.record_many(actor=actor, action=AuditAction.POST, entries=[(first, {"n": 1}, "own"), (second, {"n": 2})], message="shared")
+    # then the first keeps its own and the second gets the shared one
+    messages = dict(AuditEntry.objects.filter(content_type__model="currency", object_id__in=[str(first.pk), str(second.pk)]).values_list("object_id", "message"))
+    assert messages == {str(first.pk): "own", str(second.pk): "shared"}
+
+
+@pytest.mark.django_db
+def test_record_events_writes_one_outbox_row_per_target_inside_a_transaction():
+    from fabrika.core.models import OutboxEvent
+
+    first, second = Currency.objects.create(code="XAC", name="C"), Currency.objects.create(code="XAD", name="D")
+    with transaction.atomic():
+        rows = events.record_events([("test.made", first, {"n": 1}), ("test.made", second, {"n": 2})])
+    assert [(row.aggregate, row.aggregate_id, row.payload) for row in rows] == [
+        ("core.currency", str(first.pk), {"n": 1}), ("core.currency", str(second.pk), {"n": 2}),
+    ]
+    assert OutboxEvent.objects.filter(event_type="test.made").count() == 2

@@ -179,3 +179,24 @@ def test_preview_shows_the_next_number_without_taking_it():
 def test_next_number_outside_a_transaction_is_refused(transactional_db):
     with pytest.raises(RuntimeError, match="inside the document's transaction"):
         numbering.next_number("test_anything")
+
+
+@pytest.mark.django_db
+def test_next_numbers_takes_a_consecutive_range_and_the_next_single_number_follows_it():
+    # given a sequence with one number already taken
+    NumberSequence.objects.create(document_type="test_batch", prefix="TB", pattern="{prefix}-{number}", padding=3, yearly_reset=False)
+    assert _take("test_batch") == "TB-001"
+    # when a batch takes four numbers at once
+    with transaction.atomic():
+        numbers = numbering.next_numbers("test_batch", 4)
+    # then they are the next four, in order, and the counter moved past them
+    assert numbers == ["TB-002", "TB-003", "TB-004", "TB-005"]
+    assert _take("test_batch") == "TB-006"
+    with transaction.atomic():
+        assert numbering.next_numbers("test_batch", 0) == []
+
+
+@pytest.mark.django_db
+def test_next_numbers_for_a_new_sequence_starts_at_one():
+    with transaction.atomic():
+        assert numbering.next_numbers("test_fresh_batch", 3, on=dt.date(2026, 5, 1))[0].endswith("1")
