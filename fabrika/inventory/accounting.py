@@ -63,10 +63,13 @@ def _effects(
     return ZERO, ZERO, None
 
 
-def stock_entry_amounts(*, moves: list[Move], revalued: list[Move], valued: set[int]) -> dict[str, Decimal]:
+def stock_entry_amounts(
+    *, moves: list[Move], revalued: list[Move], valued: set[int], kinds: dict[int, str] | None = None
+) -> dict[str, Decimal]:
     """Debit (positive) or credit (negative) per account key for these new moves and these revalued later moves.
 
-    New moves count with their value; revalued ones with the difference between their replayed and stored values."""
+    New moves count with their value; revalued ones with the difference between their replayed and stored values.
+    `kinds`: location id → kind, when the caller has read them (a batch of documents reads them once)."""
     by_location: dict[int, Decimal] = defaultdict(lambda: ZERO)
     adjustments = ZERO
     for move in moves:
@@ -88,7 +91,8 @@ def stock_entry_amounts(*, moves: list[Move], revalued: list[Move], valued: set[
         adjustments += adjustment
     amounts: dict[str, Decimal] = defaultdict(lambda: ZERO)
     if by_location:
-        kinds = dict(Location.objects.filter(pk__in=list(by_location)).values_list("id", "kind"))
+        if kinds is None or not set(by_location) <= set(kinds):
+            kinds = dict(Location.objects.filter(pk__in=list(by_location)).values_list("id", "kind"))
         for location_id, change in by_location.items():
             amounts[accounts.INVENTORY] += change
             amounts[COUNTER_ACCOUNTS.get(kinds.get(location_id, ""), accounts.INVENTORY_DIFFERENCES)] -= change
@@ -115,13 +119,15 @@ def stock_document_journal(
         )
     label = document.get_document_type_display()
     memo = f"{'Cancellation: ' if cancellation else ''}{label} {document.number}".strip()
-    return journal_post_in_transaction(
-        actor=actor, date=on, source=Source.of(document), memo=memo, reverses=reverses,
-        lines=[
-            EntryLine(account=key, debit=amount if amount > 0 else ZERO, credit=-amount if amount < 0 else ZERO)
-            for key, amount in sorted(amounts.items(), key=lambda item: item[0] != accounts.INVENTORY)
-        ],
-    )
+    return journal_post_in_transaction(actor=actor, date=on, source=Source.of(document), memo=memo, reverses=reverses, lines=entry_lines(amounts))
+
+
+def entry_lines(amounts: dict[str, Decimal]) -> list[EntryLine]:
+    """The entry lines of `stock_entry_amounts`: the inventory account first."""
+    return [
+        EntryLine(account=key, debit=amount if amount > 0 else ZERO, credit=-amount if amount < 0 else ZERO)
+        for key, amount in sorted(amounts.items(), key=lambda item: item[0] != accounts.INVENTORY)
+    ]
 
 
 def stock_valuation_total() -> Decimal:

@@ -161,12 +161,24 @@ def fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict
 
     `locked` are the engine's locked balances (with their reserved quantity): keys nobody reserved need no query.
     The balances, then the document's reservations, are read once; the changed rows are written in bulk."""
+    fulfil_reservations_many([(document.reference, moves)], locked)
+
+
+def fulfil_reservations_many(groups: list[tuple[str, list[Move]]], locked: dict[tuple, Any]) -> None:
+    """`fulfil_reservations` for many documents posted together: (reference, moves) per document, in posting order.
+    The balances and the reservations of every reference are read once for all of them."""
+    taken_by: list[tuple[str, dict[tuple, Decimal], dict[tuple, set[int]]]] = []
     taken: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
-    moved_serials: dict[tuple, set[int]] = defaultdict(set)
-    for move in moves:
-        taken[(move.product_id, move.from_location_id, move.lot_id)] += move.quantity
-        if move.serial_id:
-            moved_serials[(move.product_id, move.from_location_id, move.lot_id)].add(move.serial_id)
+    for reference, moves in groups:
+        mine_taken: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+        moved_serials: dict[tuple, set[int]] = defaultdict(set)
+        for move in moves:
+            key = (move.product_id, move.from_location_id, move.lot_id)
+            mine_taken[key] += move.quantity
+            taken[key] += move.quantity
+            if move.serial_id:
+                moved_serials[key].add(move.serial_id)
+        taken_by.append((reference, mine_taken, moved_serials))
     reserved_keys = [key for key in taken if key in locked and locked[key].reserved_quantity > 0]
     if not reserved_keys:
         return
@@ -175,36 +187,42 @@ def fulfil_reservations(document: StockDocument, moves: list[Move], locked: dict
         for row in StockBalance.objects.filter(product_id__in={key[0] for key in reserved_keys}, reserved_quantity__gt=0)
     }
     balances = {key: rows[key] for key in taken if key in rows}
-    if document.reference and balances:
+    references = {reference for reference, mine_taken, _serials in taken_by if reference and any(key in balances for key in mine_taken)}
+    if references:
         now = timezone.now()
-        mine: dict[tuple, list[Reservation]] = defaultdict(list)
+        mine: dict[tuple[str, tuple], list[Reservation]] = defaultdict(list)
         for reservation in Reservation.objects.select_for_update().filter(
-            product_id__in={key[0] for key in balances}, reference=document.reference, status=ReservationStatus.ACTIVE
+            product_id__in={key[0] for key in balances}, reference__in=references, status=ReservationStatus.ACTIVE
         ).order_by("id"):
-            mine[(reservation.product_id, reservation.location_id, reservation.lot_id)].append(reservation)
+            mine[(reservation.reference, (reservation.product_id, reservation.location_id, reservation.lot_id))].append(reservation)
         changed: list[Reservation] = []
-        freed: list[int] = []
-        for key, balance in balances.items():
-            amount = taken[key]
-            moved = moved_serials.get(key, set())
-            # the serials that went first, then quantity reservations, then serials the document did not take
-            ordered = sorted(mine.get(key, []), key=lambda r: (0 if r.serial_id in moved else 2 if r.serial_id else 1, r.pk))
-            for reservation in ordered:
-                if amount <= 0:
-                    break
-                if reservation.serial_id and reservation.serial_id not in moved:
-                    freed.append(reservation.serial_id)  # another unit went in its place: this one is free again
-                used = min(amount, reservation.quantity)
-                amount -= used
-                balance.reserved_quantity -= used
-                if used == reservation.quantity:
-                    reservation.status, reservation.closed_at = ReservationStatus.FULFILLED, now
-                else:
-                    reservation.quantity -= used
-                changed.append(reservation)
+        freed: list[tuple[str, int]] = []
+        for reference, mine_taken, moved_serials in taken_by:
+            if reference not in references:
+                continue
+            for key, amount in mine_taken.items():
+                balance = balances.get(key)
+                if balance is None:
+                    continue
+                moved = moved_serials.get(key, set())
+                # the serials that went first, then quantity reservations, then serials the document did not take
+                ordered = sorted(mine.get((reference, key), []), key=lambda r: (0 if r.serial_id in moved else 2 if r.serial_id else 1, r.pk))
+                for reservation in ordered:
+                    if amount <= 0:
+                        break
+                    if reservation.serial_id and reservation.serial_id not in moved:
+                        freed.append((reference, reservation.serial_id))  # another unit went in its place: this one is free again
+                    used = min(amount, reservation.quantity)
+                    amount -= used
+                    balance.reserved_quantity -= used
+                    if used == reservation.quantity:
+                        reservation.status, reservation.closed_at = ReservationStatus.FULFILLED, now
+                    else:
+                        reservation.quantity -= used
+                    changed.append(reservation)
         update_many(changed, ["status", "closed_at", "quantity"])
-        if freed:
-            SerialNumber.objects.filter(pk__in=freed, reserved_reference=document.reference).update(reserved_reference="")
+        for reference in {reference for reference, _serial in freed}:
+            SerialNumber.objects.filter(pk__in=[pk for ref, pk in freed if ref == reference], reserved_reference=reference).update(reserved_reference="")
         update_many(balances.values(), ["reserved_quantity"])
     for key, balance in balances.items():  # rows locked by the engine: what they hold now is what they will keep
         if balance.quantity < balance.reserved_quantity:

@@ -485,6 +485,71 @@ def _add_lines(*, actor: User, document_id: int, lines: list[dict[str, Any]], pr
     return made
 
 
+def stock_documents_create_many(
+    *, actor: User, document_type: str, documents: list[dict[str, Any]]
+) -> list[tuple[StockDocument, list[list[StockDocumentLine]]]]:
+    """Create many draft documents of one type with their lines (a shipment wave's issues): each `{"data": header,
+    "lines": [line, ...]}` is checked as `stock_document_create` and `stock_document_add_lines` check it, the rows the
+    lines name are read once for all of them, errors are keyed `documents.<index>.<field>` and
+    `documents.<index>.lines.<line>.<field>`, and nothing is written unless everything is valid. Returns each document
+    with the lines made of each of its input lines."""
+    if document_type not in DocumentType.values:
+        raise ValidationError({"document_type": [f"Must be one of: {', '.join(DocumentType.values)}"]})
+    refs = _Refs([line for document in documents for line in document.get("lines") or []])
+    errors: dict[str, list[str]] = {}
+    drafts: list[tuple[StockDocument, list[dict[str, Any]]]] = []
+    for index, item in enumerate(documents):
+        data = {"date": timezone.localdate(), **{key: value for key, value in item.get("data", {}).items() if key in DOCUMENT_FIELDS}}
+        try:
+            document = StockDocument(document_type=document_type, author=actor, **_clean_document(data, document_type=document_type))
+        except ValidationError as error:
+            for key, messages in error.errors.items():
+                errors.setdefault(f"documents.{index}.{key}", []).extend(messages)
+            continue
+        lines = item.get("lines") or []
+        if not lines:
+            errors.setdefault(f"documents.{index}.lines", []).append("Add at least one line")
+        resolved: list[dict[str, Any]] = []
+        for line_index, line in enumerate(lines):
+            line_errors: dict[str, list[str]] = {}
+            resolved.append(_resolve_line(document, line, line_errors, refs))
+            for field, messages in line_errors.items():
+                errors.setdefault(f"documents.{index}.lines.{line_index}.{field}", []).extend(messages)
+        drafts.append((document, resolved))
+    if errors:
+        raise ValidationError(errors)
+    made: list[tuple[StockDocument, list[list[StockDocumentLine]]]] = []
+    for index, (document, resolved) in enumerate(drafts):
+        groups: list[list[StockDocumentLine]] = []
+        position = 1
+        for line_index, cleaned in enumerate(resolved):
+            splits: list[dict[str, Any]] = [cleaned]
+            product = cleaned["product"]
+            if product.tracking == Tracking.LOT and cleaned.get("lot") is None:
+                source = cleaned.get("from_location") or document.from_location
+                if source is None:
+                    raise ValidationError({f"documents.{index}.lines.{line_index}.from_location": ["Choose the location to take the goods from"]})
+                factor = cleaned["quantity"] / cleaned["stock_quantity"]
+                splits = [
+                    {**cleaned, "lot": lot, "stock_quantity": share, "quantity": round_quantity(share * factor)}
+                    for lot, share in fefo_allocation(product=product, location=source, quantity=cleaned["stock_quantity"])
+                ]
+            groups.append([StockDocumentLine(position=position + offset, **values) for offset, values in enumerate(splits)])
+            position += len(splits)
+        made.append((document, groups))
+    StockDocument.objects.bulk_create([document for document, _groups in made])
+    for document, groups in made:
+        for group in groups:
+            for line in group:
+                line.document = document
+    StockDocumentLine.objects.bulk_create([line for _document, groups in made for group in groups for line in group])
+    audit.record_many(actor=actor, action=AuditAction.CREATE, entries=[
+        (document, {**audit.snapshot(document), "lines": [f"{line.product.sku} × {line.stock_quantity.normalize():f}" for group in groups for line in group]})
+        for document, groups in made
+    ])
+    return made
+
+
 LINE_EDIT_FIELDS = ("quantity", "unit", "unit_cost", "lot", "lot_code", "production_date", "expiry_date", "serial", "from_location", "to_location")
 
 

@@ -14,6 +14,7 @@ from fabrika.core.permissions import can, require
 
 from . import selectors_shipments as selectors
 from . import services_shipments as services
+from .batch_shipments import shipments_post_wave
 from .models import SalesReturn, Shipment, ShipmentStatus
 from .schemas_shipments import (
     SalesDocumentLineIn,
@@ -26,6 +27,7 @@ from .schemas_shipments import (
     ShipmentIn,
     ShipmentOut,
     ShipmentPatch,
+    ShipmentWaveIn,
 )
 
 router = Router(tags=["sales"])
@@ -76,6 +78,21 @@ def shipment_create(request, payload: ShipmentIn):
         data.pop("date", None)
     shipment = services.shipment_create(actor=request.user, order_id=order.pk, data=data)
     return Status(201, selectors.shipment_get_for_user(request.user, shipment.pk))
+
+
+@router.post("/shipments/wave", response={201: list[ShipmentOut]})
+@idempotent
+def shipment_wave(request, payload: ShipmentWaveIn):
+    """Ship everything left on each of the orders: one posted shipment per order, all in one transaction (a refused
+    order refuses the wave, naming `orders.<index>`)."""
+    require(request.user, Shipment, "add")
+    require(request.user, Shipment, "change")
+    order_ids = selectors.orders_in_scope(request.user, payload.order_ids)
+    data = payload.dict(exclude_unset=True, exclude={"order_ids"})
+    if data.get("date") is None:
+        data.pop("date", None)
+    shipments = shipments_post_wave(actor=request.user, order_ids=order_ids, data=data)
+    return Status(201, list(selectors.shipment_list_for_user(request.user).filter(pk__in=[shipment.pk for shipment in shipments]).order_by("id")))
 
 
 @router.get("/shipments/{shipment_id}", response=ShipmentDetailOut)

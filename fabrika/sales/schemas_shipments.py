@@ -23,6 +23,13 @@ class ShipmentIn(Schema):
     lines: list[SalesDocumentLineIn] | None = None  # empty: every order line at what remains to ship
 
 
+class ShipmentWaveIn(Schema):
+    order_ids: list[int]  # confirmed orders; each ships everything it has left
+    date: dt.date | None = None
+    remind_after_months: int | None = None  # absent: each order's own default (its latest shipment's period)
+    notes: str = ""
+
+
 class ShipmentPatch(Schema):
     date: dt.date | None = None
     remind_after_months: int | None = None

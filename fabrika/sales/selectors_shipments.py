@@ -78,6 +78,19 @@ def order_get_for_user(user: User, order_id) -> SalesOrder:
     return get_scoped(SalesOrder.objects.select_related("counterparty", "warehouse", "responsible"), user, order_id)
 
 
+def orders_in_scope(user: User, order_ids: list[int]) -> list[int]:
+    """The ids among `order_ids` the user's scope includes, in the order given; NotFound naming the first other one
+    (`order_ids.<index>`), as one order outside the scope would answer."""
+    from fabrika.core.errors import NotFound
+
+    wanted = [order_id for order_id in order_ids if isinstance(order_id, int)]
+    visible = set(scoped(SalesOrder.objects.filter(pk__in=wanted), user).values_list("pk", flat=True))
+    for index, order_id in enumerate(order_ids):
+        if isinstance(order_id, int) and order_id not in visible:
+            raise NotFound(f"Sales order {order_id} not found", field=f"order_ids.{index}")
+    return order_ids
+
+
 def order_line_progress(order: SalesOrder) -> list[dict]:
     """Per line: ordered, shipped, remaining to ship, returned and what may still come back."""
     rows = []

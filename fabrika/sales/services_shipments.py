@@ -496,14 +496,17 @@ def shipment_update(*, actor: User, shipment_id: int, data: dict[str, Any]) -> S
     return _save_draft(actor=actor, document=shipment, header=header, lines=lines, write_lines=_write_shipment_lines)
 
 
-def issue_plans(*, order: SalesOrder, lines: list[ShipmentLine], location_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
+def issue_plans(
+    *, order: SalesOrder, lines: list[ShipmentLine], location_ids: list[int], reservations: list[tuple[int, int | None, int, Decimal]] | None = None,
+) -> dict[int, list[tuple[int, Decimal]]]:
     """Where in the warehouse each shipment line's goods are taken from: {line id: [(location id, quantity in the
     line's unit)]}.
 
     This order's reservations (same product and lot) first, then free stock, the warehouse root before its zones and
     bins; a serial number from where it is. What nothing covers is asked of the root, so posting names the shortage
     there. Earlier lines of the same shipment count against later ones. Reservations, balances and serials are each
-    read once for the whole shipment."""
+    read once for the whole shipment; `reservations`: the order's active ones (product, lot, location, quantity by id),
+    when the caller read them for many orders at once."""
     root = location_ids[0]
     product_ids = {line.order_line.product_id for line in lines}
     serials = {
@@ -513,10 +516,12 @@ def issue_plans(*, order: SalesOrder, lines: list[ShipmentLine], location_ids: l
         ).values_list("product_id", "serial", "location_id")
     } if any(line.serial for line in lines) else {}
     reserved: dict[tuple[int, int | None], list[tuple[int, Decimal]]] = defaultdict(list)
-    if order.number:
-        for product_id, lot_id, location_id, quantity in Reservation.objects.filter(
+    if reservations is None and order.number:
+        reservations = list(Reservation.objects.filter(
             product_id__in=product_ids, reference=order.number, status=ReservationStatus.ACTIVE, location_id__in=location_ids
-        ).order_by("id").values_list("product_id", "lot_id", "location_id", "quantity"):
+        ).order_by("id").values_list("product_id", "lot_id", "location_id", "quantity"))
+    for product_id, lot_id, location_id, quantity in reservations or []:
+        if product_id in product_ids and location_id in location_ids:
             reserved[(product_id, lot_id)].append((location_id, quantity))
     free_stock: dict[tuple[int, int, int | None], Decimal] | None = None  # read when some line needs more than its reservations
     used: dict[tuple[int, int, int | None], Decimal] = defaultdict(lambda: ZERO)  # (product, location, lot) -> stock unit
