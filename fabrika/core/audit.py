@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from .db import insert_many
 from .models import AuditEntry
 from .models.audit import AuditAction
 from .request_context import current_ip
@@ -107,7 +108,7 @@ def record_many(
                actor_name=None, at=at)
         for entry in entries
     ]
-    return AuditEntry.objects.bulk_create(rows)
+    return insert_many(rows)
 
 
 __all__ = ["AuditAction", "diff", "record", "record_many", "snapshot"]

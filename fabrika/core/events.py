@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models, transaction
 from django_tasks import TaskResultStatus
 
+from .db import insert_many
 from .models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def record_events(items: list[tuple[str, models.Model, dict[str, Any]]]) -> list
         raise RuntimeError("record_events must run inside the transaction of the changes they describe")
     if not items:
         return []
-    rows = OutboxEvent.objects.bulk_create([
+    rows = insert_many([
         OutboxEvent(event_type=event_type, aggregate=aggregate_name(target), aggregate_id=str(target.pk), payload=payload or {})
         for event_type, target, payload in items
     ])

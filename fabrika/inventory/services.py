@@ -17,6 +17,7 @@ from fabrika.catalog.enums import Tracking
 from fabrika.catalog.models import Product, Unit
 from fabrika.catalog.selectors import conversion_factor, product_by_barcode
 from fabrika.core import audit
+from fabrika.core.db import insert_many
 from fabrika.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from fabrika.core.models import User
 from fabrika.core.models.audit import AuditAction
@@ -537,12 +538,12 @@ def stock_documents_create_many(
             groups.append([StockDocumentLine(position=position + offset, **values) for offset, values in enumerate(splits)])
             position += len(splits)
         made.append((document, groups))
-    StockDocument.objects.bulk_create([document for document, _groups in made])
+    insert_many([document for document, _groups in made])
     for document, groups in made:
         for group in groups:
             for line in group:
                 line.document = document
-    StockDocumentLine.objects.bulk_create([line for _document, groups in made for group in groups for line in group])
+    insert_many([line for _document, groups in made for group in groups for line in group])
     audit.record_many(actor=actor, action=AuditAction.CREATE, entries=[
         (document, {**audit.snapshot(document), "lines": [f"{line.product.sku} × {line.stock_quantity.normalize():f}" for group in groups for line in group]})
         for document, groups in made

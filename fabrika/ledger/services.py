@@ -21,6 +21,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from fabrika.core import audit, numbering
+from fabrika.core.db import insert_many
 from fabrika.core.errors import Conflict, NotFound, ValidationError
 from fabrika.core.models.audit import AuditAction
 
@@ -177,7 +178,7 @@ def journal_post_many(*, actor, postings: list[Posting]) -> list[JournalEntry | 
             if account.tracks_counterparty and party is None:
                 raise ValidationError({"lines": [f"Account {account.code} {account.name} needs a counterparty"]})
     written = [item for item in netted if item.total != 0]
-    entries = JournalEntry.objects.bulk_create([
+    entries = insert_many([
         JournalEntry(
             date=item.posting.date, source_type=item.posting.source.type, source_id=item.posting.source.id,
             source_number=item.posting.source.number[:60], memo=item.posting.memo[:300], reverses=item.posting.reverses,
@@ -185,7 +186,7 @@ def journal_post_many(*, actor, postings: list[Posting]) -> list[JournalEntry | 
         )
         for item in written
     ])
-    JournalLine.objects.bulk_create(
+    insert_many([
         JournalLine(
             entry=entry, account_id=accounts[name].pk, counterparty_id=party, date=entry.date,
             debit=amount if amount > 0 else ZERO, credit=-amount if amount < 0 else ZERO, memo=item.memos[(name, party)][:300],
@@ -193,7 +194,7 @@ def journal_post_many(*, actor, postings: list[Posting]) -> list[JournalEntry | 
         for item, entry in zip(written, entries, strict=True)
         for (name, party), amount in item.amounts.items()
         if amount != 0
-    )
+    ])
     by_posting = {id(item.posting): entry for item, entry in zip(written, entries, strict=True)}
     return [by_posting.get(id(posting)) for posting in postings]
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from fabrika.core import audit, events, numbering
 from fabrika.core.audit import AuditAction
-from fabrika.core.db import column_in, update_many
+from fabrika.core.db import column_in, insert_many, update_many
 from fabrika.core.errors import DomainError, NotFound, ValidationError
 from fabrika.core.models import User
 from fabrika.inventory import services as inventory
@@ -150,7 +150,7 @@ def shipments_post_wave(
         raise ValidationError(errors)
 
     # 2. the draft shipments and their lines
-    shipments = Shipment.objects.bulk_create([
+    shipments = insert_many([
         Shipment(
             order=order, author=actor, date=header["date"], notes=header.get("notes", ""),
             remind_after_months=header["remind_after_months"] if "remind_after_months" in header else reminders.get(order.pk),
@@ -160,7 +160,7 @@ def shipments_post_wave(
     for shipment, (_order, lines) in zip(shipments, planned, strict=True):
         for line in lines:
             line.shipment = shipment
-    ShipmentLine.objects.bulk_create([line for _order, lines in planned for line in lines])
+    insert_many([line for _order, lines in planned for line in lines])
 
     # 3. one issue per shipment from its warehouse (this order's reservations first), created and posted together
     policy = policy or stock_policy()

@@ -91,3 +91,16 @@ def test_record_events_writes_one_outbox_row_per_target_inside_a_transaction():
         ("core.currency", str(first.pk), {"n": 1}), ("core.currency", str(second.pk), {"n": 2}),
     ]
     assert OutboxEvent.objects.filter(event_type="test.made").count() == 2
+
+
+@pytest.mark.django_db
+def test_insert_many_writes_the_rows_with_their_prepared_values_and_sets_their_keys():
+    from fabrika.core import db
+    from fabrika.core.models import OutboxEvent
+
+    rows = [OutboxEvent(event_type=f"test.inserted.{index}", aggregate="core.currency", aggregate_id=str(index), payload={"n": index})
+            for index in range(3)]
+    assert db.insert_many(rows) is rows and db.insert_many([]) == []
+    stored = {row.pk: row for row in OutboxEvent.objects.filter(event_type__startswith="test.inserted.")}
+    assert [(stored[row.pk].event_type, stored[row.pk].payload) for row in rows] == [(f"test.inserted.{index}", {"n": index}) for index in range(3)]
+    assert all(stored[row.pk].created_at is not None and not row._state.adding for row in rows)  # auto_now_add filled in
