@@ -20,7 +20,10 @@ from fabrika.core.models import CompanySettings, ExchangeRate, User
 from fabrika.core.models.audit import AuditAction
 from fabrika.ledger.services import Posting, Source, journal_post_many
 
-from . import accounting, locks
+from . import (
+    accounting,
+    locks,
+)
 from .engine import Move, StockPolicy, apply_moves, valued_location_ids
 from .enums import (
     DOCUMENT_ROUTES,

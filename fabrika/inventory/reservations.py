@@ -14,7 +14,7 @@ from django.utils import timezone
 from fabrika.catalog.enums import Tracking
 from fabrika.catalog.models import Product
 from fabrika.core import audit
-from fabrika.core.db import update_many
+from fabrika.core.db import column_in, insert_many, update_many
 from fabrika.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from fabrika.core.models import User
 from fabrika.core.models.audit import AuditAction
@@ -103,35 +103,51 @@ def reservations_place(
     number it reserves (quantity 1; the serial must not be reserved yet). One statement per table instead of
     `reservation_create`'s checks and conditional update per row; the rows are checked again after the update and
     nothing is kept if any would hold more reserved than on hand."""
-    if not items:
+    return reservations_place_many(actor=actor, groups=[(reference, items, serials or {})])
+
+
+def reservations_place_many(
+    *, actor: User, groups: list[tuple[str, list[tuple[int, int, int, int | None, Decimal]], dict[int, SerialNumber]]],
+    products: dict[int, Product] | None = None,
+) -> list[Reservation]:
+    """`reservations_place` for many references at once (a batch of orders): (reference, items, serials) per group;
+    one statement per table for all of them (serial claims: one per reference that has serials). `products`:
+    instances the caller has already read. A refusal carries `reference` (a serial) or `balance_id` (stock)."""
+    groups = [(reference, items, serials or {}) for reference, items, serials in groups if items]
+    if not groups:
         return []
-    serials = serials or {}
-    if serials:
-        claimed = SerialNumber.objects.filter(pk__in=[serial.pk for serial in serials.values()], reserved_reference="").update(
-            reserved_reference=reference
-        )
-        if claimed != len(serials):
-            raise Conflict(f"A serial number chosen for {reference} was reserved by someone else meanwhile: try again", code="already_reserved",
-                           field="serial")
+    for reference, _items, serials in groups:
+        if serials:
+            claimed = SerialNumber.objects.filter(pk__in=[serial.pk for serial in serials.values()], reserved_reference="").update(
+                reserved_reference=reference
+            )
+            if claimed != len(serials):
+                raise Conflict(f"A serial number chosen for {reference} was reserved by someone else meanwhile: try again", code="already_reserved",
+                               field="serial", reference=reference)
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {StockBalance._meta.db_table} SET reserved_quantity = reserved_quantity + %s WHERE id = %s",
-            [(quantity, balance_id) for balance_id, _product, _location, _lot, quantity in items],
+            [(quantity, balance_id) for _reference, items, _serials in groups for balance_id, _product, _location, _lot, quantity in items],
         )
-    over = StockBalance.objects.filter(pk__in={item[0] for item in items}, reserved_quantity__gt=F("quantity")).first()
+    balance_ids = sorted({item[0] for _reference, items, _serials in groups for item in items})
+    over = StockBalance.objects.filter(column_in(StockBalance, "id", balance_ids), reserved_quantity__gt=F("quantity")).first()
     if over is not None:
         raise Conflict(
             f"Not enough {over.product.sku} to reserve at {over.location}: {max(over.quantity - over.reserved_quantity, ZERO)} left",
-            code="insufficient_stock", field="quantity",
+            code="insufficient_stock", field="quantity", balance_id=over.pk,
         )
-    products = Product.objects.in_bulk({item[1] for item in items})
-    locations = Location.objects.in_bulk({item[2] for item in items})
-    lots = Lot.objects.in_bulk({item[3] for item in items if item[3] is not None})
-    created = Reservation.objects.bulk_create([
+    product_ids = {item[1] for _reference, items, _serials in groups for item in items}
+    known = products or {}
+    if not product_ids <= set(known):
+        known = {**known, **Product.objects.in_bulk(product_ids - set(known))}
+    locations = Location.objects.in_bulk({item[2] for _reference, items, _serials in groups for item in items})
+    lots = Lot.objects.in_bulk({item[3] for _reference, items, _serials in groups for item in items if item[3] is not None})
+    created = insert_many([
         Reservation(
-            product=products[product_id], location=locations[location_id], lot=lots.get(lot_id) if lot_id else None,
+            product=known[product_id], location=locations[location_id], lot=lots.get(lot_id) if lot_id else None,
             serial=serials.get(index), quantity=quantity, reference=reference, created_by=actor,
         )
+        for reference, items, serials in groups
         for index, (_balance, product_id, location_id, lot_id, quantity) in enumerate(items)
     ])
     audit.record_many(actor=actor, action=AuditAction.CREATE, entries=[(reservation, audit.snapshot(reservation)) for reservation in created])

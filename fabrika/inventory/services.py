@@ -665,13 +665,25 @@ def period_reopen(*, actor: User, month: dt.date | str) -> None:
     periods.delete()
 
 
-# posting and reservations live in their own modules; callers keep importing them from here
-from .posting import stock_document_cancel, stock_document_post, stock_policy_from  # noqa: E402
-from .reservations import reservation_create, reservation_release, reservations_place  # noqa: E402
+# posting and reservations live in their own modules, which import this one; callers keep importing them from here,
+# resolved on first use (PEP 562) so that importing any of the three first works
+_MOVED = {
+    "stock_document_cancel": "posting", "stock_document_post": "posting", "stock_documents_post_many": "posting", "stock_policy_from": "posting",
+    "reservation_create": "reservations", "reservation_release": "reservations", "reservations_place": "reservations",
+}
 
-__all__ = [
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.{_MOVED[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [  # and, resolved on first use, the names in _MOVED
     "StockPolicy", "ensure_open_period", "fefo_allocation", "location_create", "period_close", "period_reopen",
-    "reservation_create", "reservation_release", "reservations_place", "stock_document_add_line", "stock_document_add_lines", "stock_document_cancel", "stock_document_create",
-    "stock_document_post", "stock_document_remove_line", "stock_document_update", "stock_document_update_line", "stock_policy_from", "virtual_location",
+    "stock_document_add_line", "stock_document_add_lines", "stock_document_create", "stock_documents_create_many",
+    "stock_document_remove_line", "stock_document_update", "stock_document_update_line", "virtual_location",
     "warehouse_create",
 ]

@@ -9,12 +9,14 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from fabrika.core.errors import ValidationError
+from fabrika.core.db import column_in
+from fabrika.core.errors import NotFound, ValidationError
 from fabrika.core.idempotency import idempotent
 from fabrika.core.pagination import Page, paginate
 from fabrika.core.permissions import require
 
 from . import services_orders as services
+from .batch_orders import clean_order_ids, sales_orders_confirm
 from .models import SalesOrder, SalesOrderLine
 from .schemas_orders import (
     AvailabilityOut,
@@ -27,12 +29,14 @@ from .schemas_orders import (
     OrderLinePatch,
     OrderOut,
     OrderPatch,
+    OrdersConfirmIn,
 )
 from .selectors_orders import (
     OrderFilters,
     order_availability,
     sales_order_get_for_user,
     sales_order_list_for_user,
+    sales_order_queryset_for_user,
 )
 
 router = Router(tags=["sales"])
@@ -78,6 +82,27 @@ def order_create(request, payload: OrderIn):
     require(request.user, SalesOrder, "add")
     order = services.sales_order_create(actor=request.user, data=_data(payload.dict(), partial=False))
     return Status(201, sales_order_get_for_user(request.user, order.pk))
+
+
+@router.post("/orders/batch/confirm", response=list[OrderDetailOut])
+@idempotent
+def orders_batch_confirm(request, payload: OrdersConfirmIn):
+    """Confirm up to 500 drafts in one transaction (all or none; an error names `orders.<index>.<field>`); returns
+    them in the order given. Declared before /orders/{order_id} so that "batch" is never taken for an id."""
+    override = payload.override_credit_limit
+    if not (override and request.user.has_perm("sales.override_credit_limit")):  # who may override may confirm with it
+        require(request.user, SalesOrder, "confirm")
+    ids = clean_order_ids(payload.order_ids)
+    visible = set(sales_order_queryset_for_user(request.user).filter(column_in(SalesOrder, "id", ids)).values_list("pk", flat=True))
+    for index, order_id in enumerate(ids):
+        if order_id not in visible:
+            raise NotFound(_("Sales order %(id)s not found") % {"id": order_id}, field=f"order_ids.{index}")
+    sales_orders_confirm(actor=request.user, order_ids=ids, override_credit_limit=override)
+    confirmed = sales_order_queryset_for_user(request.user).filter(column_in(SalesOrder, "id", ids)).prefetch_related(
+        "lines__product", "lines__unit", "lines__approved_by"
+    )
+    by_id = {order.pk: order for order in confirmed}
+    return [by_id[order_id] for order_id in ids]
 
 
 @router.get("/orders/{order_id}", response=OrderDetailOut)

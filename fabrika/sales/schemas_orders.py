@@ -61,6 +61,13 @@ class ConfirmIn(Schema):
     override_credit_limit: bool = False
 
 
+class OrdersConfirmIn(Schema):
+    """Confirm many drafts at once (at most 500): all or none."""
+
+    order_ids: list[int]
+    override_credit_limit: bool = False
+
+
 class OrderCancelIn(Schema):
     reason: str = ""
 

@@ -5,6 +5,8 @@ and records an audit row; rules in docs/design/sales.md."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -625,61 +627,91 @@ def sales_order_line_reject(*, actor: User, order_id: int, line_id: int) -> Sale
 # ----------------------------------------------------------------------------------------------- confirm and cancel
 
 
-def _reserve(*, actor: User, order: SalesOrder, needs: list[tuple[SalesOrderLine, Decimal]]) -> dict[int, Decimal]:
-    """Reserve for each (line, quantity in the stock unit) at the order's warehouse: lots by first expiry (lots without
-    an expiry date and untracked stock last), then location by location (id order); a serial-tracked line reserves
-    that many serial numbers (the lowest free ones, as the shipment suggests them). What is not there stays a
-    backorder. Returns what was reserved per line id (stock unit).
+@dataclass
+class ReservationPlan:
+    """What one order reserves: `items` and `serials` as reservations_place takes them, `reserved` per line id (stock unit)."""
+
+    order: SalesOrder
+    items: list[tuple[int, int, int, int | None, Decimal]] = dataclass_field(default_factory=list)
+    serials: dict[int, SerialNumber] = dataclass_field(default_factory=dict)
+    reserved: dict[int, Decimal] = dataclass_field(default_factory=dict)
+
+
+def plan_reservations(requests: list[tuple[SalesOrder, list[tuple[SalesOrderLine, Decimal]]]]) -> list[ReservationPlan]:
+    """Decide what each (order, [(line, quantity in the stock unit)]) reserves at its order's warehouse, orders in the
+    given order (each takes what the ones before it left, as if confirmed one after another): lots by first expiry
+    (lots without an expiry date and untracked stock last), then location by location (id order); a serial-tracked
+    line reserves that many serial numbers (the lowest free ones, as the shipment suggests them). What is not there
+    stays a backorder. Nothing is written: reservations_place writes each plan.
 
     The products' balance rows are locked first (in one fixed order, so two confirmations never deadlock) and
-    availability is read from them, so two orders never reserve the same unit."""
-    needs = [(line, quantity) for line, quantity in needs if quantity > 0 and line.product.is_stockable]
-    reserved: dict[int, Decimal] = {}
-    if not needs:
-        return reserved
-    location_ids = set(warehouse_location_ids(order.warehouse_id))
-    free: dict[int, list[list]] = {}
-    for balance_id, product_id, location_id, lot_id, quantity, _value, _cost, already in locks.lock_balances({line.product_id for line, _q in needs}):
-        if location_id in location_ids and quantity > already:
+    availability is read from them, so two orders never reserve the same unit. One read per table for all orders."""
+    plans = [ReservationPlan(order=order) for order, _needs in requests]
+    wanted = [
+        (plan, [(line, quantity) for line, quantity in needs if quantity > 0 and line.product.is_stockable])
+        for plan, (_order, needs) in zip(plans, requests, strict=True)
+    ]
+    wanted = [(plan, needs) for plan, needs in wanted if needs]
+    if not wanted:
+        return plans
+    locations = {warehouse_id: set(warehouse_location_ids(warehouse_id)) for warehouse_id in sorted({plan.order.warehouse_id for plan, _n in wanted})}
+    all_locations = set().union(*locations.values())
+    all_needs = [need for _plan, needs in wanted for need in needs]
+    free: dict[int, list[list]] = {}  # product id: [location id, lot id, free quantity, balance id] rows
+    for balance_id, product_id, location_id, lot_id, quantity, _value, _cost, already in locks.lock_balances({line.product_id for line, _q in all_needs}):
+        if location_id in all_locations and quantity > already:
             free.setdefault(product_id, []).append([location_id, lot_id, quantity - already, balance_id])
     lot_ids = {row[1] for rows in free.values() for row in rows if row[1] is not None}
     expiry = dict(Lot.objects.filter(pk__in=lot_ids).values_list("pk", "expiry_date")) if lot_ids else {}
     last_day = dt.date.max
-    places: list[tuple[int, int, int, int | None, Decimal]] = []
-    serials: dict[int, SerialNumber] = {}
     for rows in free.values():  # first expiry first (lots without a date last), then location id, then lot id
         rows.sort(key=lambda row: (expiry.get(row[1]) or last_day, row[0], row[1] or 0))
-    free_serials = _free_serials(needs, location_ids)
-    for line, needed in needs:
-        taken = ZERO
-        if line.product.tracking == Tracking.SERIAL:
-            rows = {row[0]: row for row in free.get(line.product_id, []) if row[1] is None}
-            candidates = free_serials.get(line.product_id, [])
-            while needed >= 1 and candidates:
-                serial = candidates.pop(0)
-                row = rows.get(serial.location_id)
-                if row is None or row[2] < 1:
-                    continue
-                serials[len(places)] = serial
-                places.append((row[3], line.product_id, row[0], None, Decimal(1)))
-                row[2] -= 1
-                needed -= 1
-                taken += 1
-            reserved[line.pk] = reserved.get(line.pk, ZERO) + taken
-            continue
-        for row in free.get(line.product_id, []):
-            if needed <= 0:
-                break
-            take = min(needed, row[2])
-            if take <= 0:
+    free_serials = _free_serials(all_needs, all_locations)
+    serial_candidates: dict[tuple[int, int], list[SerialNumber]] = {}  # (warehouse id, product id): free serials there
+    for plan, needs in wanted:
+        here = locations[plan.order.warehouse_id]
+        for line, needed in needs:
+            rows_of_product = [row for row in free.get(line.product_id, []) if row[0] in here]  # the same row lists: takes show
+            taken = ZERO
+            if line.product.tracking == Tracking.SERIAL:
+                rows = {row[0]: row for row in rows_of_product if row[1] is None}
+                key = (plan.order.warehouse_id, line.product_id)
+                if key not in serial_candidates:
+                    serial_candidates[key] = [serial for serial in free_serials.get(line.product_id, []) if serial.location_id in here]
+                candidates = serial_candidates[key]
+                while needed >= 1 and candidates:
+                    serial = candidates.pop(0)
+                    row = rows.get(serial.location_id)
+                    if row is None or row[2] < 1:
+                        continue
+                    plan.serials[len(plan.items)] = serial
+                    plan.items.append((row[3], line.product_id, row[0], None, Decimal(1)))
+                    row[2] -= 1
+                    needed -= 1
+                    taken += 1
+                plan.reserved[line.pk] = plan.reserved.get(line.pk, ZERO) + taken
                 continue
-            places.append((row[3], line.product_id, row[0], row[1], take))
-            row[2] -= take
-            needed -= take
-            taken += take
-        reserved[line.pk] = reserved.get(line.pk, ZERO) + taken
-    reservations_place(actor=actor, reference=order.number, items=places, serials=serials)
-    return reserved
+            for row in rows_of_product:
+                if needed <= 0:
+                    break
+                take = min(needed, row[2])
+                if take <= 0:
+                    continue
+                plan.items.append((row[3], line.product_id, row[0], row[1], take))
+                row[2] -= take
+                needed -= take
+                taken += take
+            plan.reserved[line.pk] = plan.reserved.get(line.pk, ZERO) + taken
+    return plans
+
+
+def _reserve(*, actor: User, order: SalesOrder, needs: list[tuple[SalesOrderLine, Decimal]]) -> dict[int, Decimal]:
+    """Reserve for each (line, quantity in the stock unit) of one order (plan_reservations); returns what was reserved
+    per line id (stock unit)."""
+    (plan,) = plan_reservations([(order, needs)])
+    if plan.items:
+        reservations_place(actor=actor, reference=order.number, items=plan.items, serials=plan.serials)
+    return plan.reserved
 
 
 def _free_serials(needs: list[tuple[SalesOrderLine, Decimal]], location_ids: set[int]) -> dict[int, list[SerialNumber]]:
@@ -706,13 +738,8 @@ def _in_stock_unit(line: SalesOrderLine, quantity: Decimal) -> Decimal:
     return (quantity * line.stock_quantity / line.quantity).quantize(QUANTITY_STEP)
 
 
-@transaction.atomic
-def sales_order_confirm(*, actor: User, order_id: int, override_credit_limit: bool = False) -> SalesOrder:
-    """Confirm a draft: refused while a special discount awaits approval, or when the client's credit limit would be
-    exceeded (unless a user allowed to overrides it); reserves the stock there is; the deal follows."""
-    order = _locked_order(order_id)
-    ensure_transition(order.status, OrderStatus.CONFIRMED)
-    lines = list(order.lines.select_related("product").order_by("position", "id"))
+def confirm_ready(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
+    """Refuse to confirm an order without lines or with a special discount awaiting approval (field "lines")."""
     if not lines:
         raise ValidationError({"lines": [_("Add at least one line before confirming")]})
     pending = [line for line in lines if line.approval == DiscountApproval.PENDING]
@@ -723,8 +750,11 @@ def sales_order_confirm(*, actor: User, order_id: int, override_credit_limit: bo
             },
             field="lines", line_ids=[line.pk for line in pending],
         )
-    Counterparty.objects.select_for_update().filter(pk=order.counterparty_id).first()  # one credit check per client at a time
-    check = credit_check(order=order)
+
+
+def confirm_credit(*, actor: User, order: SalesOrder, check, override_credit_limit: bool) -> dict[str, Any]:
+    """The credit limit rule of a confirmation: refused over the limit unless overridden by a user allowed to (then
+    recorded on the order). Returns the start of the confirmation's audit changes."""
     changes: dict[str, Any] = {"status": [order.status, OrderStatus.CONFIRMED], "credit_exposure": str(check.exposure)}
     if check.exceeded:
         if not override_credit_limit:
@@ -740,16 +770,39 @@ def sales_order_confirm(*, actor: User, order_id: int, override_credit_limit: bo
             raise PermissionDenied(_("Your role does not allow confirming an order over the client's credit limit"), field="override_credit_limit")
         order.credit_override_by = actor
         changes["credit_override"] = {"limit": str(check.limit), "exposure": str(check.exposure)}
-    reserved = _reserve(actor=actor, order=order, needs=[(line, line.stock_quantity) for line in lines])
+    return changes
+
+
+def confirm_apply(*, actor: User, order: SalesOrder, lines: list[SalesOrderLine], reserved: dict[int, Decimal], changes: dict[str, Any]) -> str:
+    """Set the lines' reserved quantities and the order's confirmed state in memory (the caller writes them); completes
+    `changes` and returns the audit message."""
     for line in lines:
         line.reserved_quantity = min(_in_line_unit(line, reserved.get(line.pk, ZERO)), line.quantity)
-    update_many(lines, ["reserved_quantity"])
     order.status, order.confirmed_at, order.confirmed_by = OrderStatus.CONFIRMED, timezone.now(), actor
-    order.save(update_fields=["status", "confirmed_at", "confirmed_by", "credit_override_by", "updated_at"])
     changes["reserved"] = {line.product.sku: f"{line.reserved_quantity.normalize():f}/{line.quantity.normalize():f}" for line in lines}
-    audit.record(actor=actor, action=AuditAction.POST, target=order, changes=changes,
-                 message="confirmed over the credit limit" if order.credit_override_by_id else "confirmed")
-    events.record_event("sales.order.confirmed", target=order, payload=_payload(order))
+    return "confirmed over the credit limit" if order.credit_override_by_id else "confirmed"
+
+
+CONFIRMED_EVENT = "sales.order.confirmed"
+
+
+@transaction.atomic
+def sales_order_confirm(*, actor: User, order_id: int, override_credit_limit: bool = False) -> SalesOrder:
+    """Confirm a draft: refused while a special discount awaits approval, or when the client's credit limit would be
+    exceeded (unless a user allowed to overrides it); reserves the stock there is; the deal follows. Many drafts at
+    once: batch_orders.sales_orders_confirm (the same rules and steps)."""
+    order = _locked_order(order_id)
+    ensure_transition(order.status, OrderStatus.CONFIRMED)
+    lines = list(order.lines.select_related("product").order_by("position", "id"))
+    confirm_ready(order, lines)
+    Counterparty.objects.select_for_update().filter(pk=order.counterparty_id).first()  # one credit check per client at a time
+    changes = confirm_credit(actor=actor, order=order, check=credit_check(order=order), override_credit_limit=override_credit_limit)
+    reserved = _reserve(actor=actor, order=order, needs=[(line, line.stock_quantity) for line in lines])
+    message = confirm_apply(actor=actor, order=order, lines=lines, reserved=reserved, changes=changes)
+    update_many(lines, ["reserved_quantity"])
+    order.save(update_fields=["status", "confirmed_at", "confirmed_by", "credit_override_by", "updated_at"])
+    audit.record(actor=actor, action=AuditAction.POST, target=order, changes=changes, message=message)
+    events.record_event(CONFIRMED_EVENT, target=order, payload=_payload(order))
     order_deal_follow(actor=actor, order=order, event="order_confirmed")
     return order
 

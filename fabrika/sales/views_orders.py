@@ -22,12 +22,12 @@ from django.utils.translation import gettext_lazy
 from fabrika.catalog import selectors as catalog_selectors
 from fabrika.catalog.models import Product
 from fabrika.catalog.views import dry_run
-from fabrika.core.errors import DomainError, NotFound
+from fabrika.core.errors import DomainError, NotFound, PermissionDenied
 from fabrika.core.models import User
 from fabrika.core.permissions import can
 from fabrika.core.ui.cards import CardField, RelatedList, RelatedRow, display, field_labels, record_timeline
 from fabrika.core.ui.forms import apply_errors, validate_field_response
-from fabrika.core.ui.lists import Column, Filter, ListConfig
+from fabrika.core.ui.lists import BulkAction, Column, Filter, ListConfig
 from fabrika.core.ui.selectors import saved_views_for_user
 from fabrika.core.ui.views import _active_view, list_view
 from fabrika.crm.selectors_pipelines import deal_get_for_user
@@ -35,9 +35,11 @@ from fabrika.inventory.selectors import reservation_list
 from fabrika.parties.selectors import counterparty_queryset_for_user
 
 from . import services_orders as services
+from .batch_orders import sales_orders_confirm
+from .batch_shipments import shipments_post_wave
 from .credit import credit_check
 from .forms_orders import CancelForm, LineEditForm, LineForm, OrderForm
-from .models import DiscountApproval, OrderStatus, SalesOrder, SalesOrderLine
+from .models import DiscountApproval, OrderStatus, SalesOrder, SalesOrderLine, Shipment
 from .printing_orders import SALES_ORDER
 from .selectors_orders import order_availability, sales_order_get_for_user, sales_order_queryset_for_user
 
@@ -97,6 +99,29 @@ def _list_queryset(actor):
     )
 
 
+def _skipped(rows: list[tuple[int, str, str]], wanted: str) -> tuple[list[int], str]:
+    """The ticked orders in `wanted` status, and a note naming the others with their status."""
+    others = [f"{number} ({OrderStatus(status).label.lower()})" for _pk, number, status in rows if status != wanted]
+    note = _("Left alone, not %(status)s: %(orders)s.") % {"status": OrderStatus(wanted).label.lower(), "orders": ", ".join(others)} if others else ""
+    return [pk for pk, _number, status in rows if status == wanted], note
+
+
+def _confirm_selected(*, actor, ids, value) -> tuple[int, str]:
+    """The list's bulk "Confirm": the ticked drafts in one batch (all or none; a refusal names the order); ticked
+    orders that are not drafts are left alone and named."""
+    drafts, note = _skipped(list(SalesOrder.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "number", "status")), OrderStatus.DRAFT)
+    return (len(sales_orders_confirm(actor=actor, order_ids=drafts)) if drafts else 0), note
+
+
+def _ship_selected(*, actor, ids, value) -> tuple[int, str]:
+    """The list's bulk "Ship": a posted shipment of everything left on each ticked confirmed order, dated today, in
+    one wave (all or none; a refusal names the order); other orders are left alone and named."""
+    if not can(actor, Shipment, "add"):
+        raise PermissionDenied(_("Your role does not allow creating shipments"))
+    confirmed, note = _skipped(list(SalesOrder.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "number", "status")), OrderStatus.CONFIRMED)
+    return (len(shipments_post_wave(actor=actor, order_ids=confirmed)) if confirmed else 0), note
+
+
 ORDER_LIST = ListConfig(
     entity=ORDER_ENTITY,
     model=SalesOrder,
@@ -130,6 +155,11 @@ ORDER_LIST = ListConfig(
         Filter("client", gettext_lazy("Client"), lookup="counterparty_id", choices=_client_choices),
         Filter("responsible", gettext_lazy("Responsible"), lookup="responsible_id", choices=_responsible_choices),
         Filter("period", gettext_lazy("Period"), lookup="date", kind="date_range"),
+    ),
+    bulk_actions=(
+        BulkAction("confirm", gettext_lazy("Confirm"), permission="confirm", run=_confirm_selected),
+        BulkAction("ship", gettext_lazy("Ship"), permission="change", model=Shipment, run=_ship_selected,
+                   confirm=gettext_lazy("Post a shipment of everything left on each ticked confirmed order?")),
     ),
 )
 

@@ -70,7 +70,8 @@ class Filter:
 
 @dataclass(frozen=True)
 class BulkAction:
-    """An action on the checked rows. `run(actor=, ids=, value=)` calls a service and returns how many changed.
+    """An action on the checked rows. `run(actor=, ids=, value=)` calls a service and returns how many changed, or
+    (how many changed, a note for the user — e.g. which ticked rows it left alone and why).
 
     `ids` are already limited to the rows the actor's scope includes. When `value_choices` is set, the user picks a
     value (e.g. the new responsible) that is passed as `value`.
@@ -79,10 +80,11 @@ class BulkAction:
     key: str
     label: Any
     permission: str  # model action the role must grant: "change", "delete"
-    run: Callable[..., int]
+    run: Callable[..., int | tuple[int, str]]
     value_label: Any = ""
     value_choices: Callable[[Any], Sequence[tuple[str, Any]]] | None = None
     confirm: Any = ""
+    model: type | None = None  # whose `permission` the role must grant, when not the list's own model
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def _next_url(request: HttpRequest, fallback: str) -> str:
 def _bulk(request: HttpRequest, config: ListConfig) -> HttpResponse:
     back = _next_url(request, reverse(config.url_name))
     action = bulk_action_for(config, request.POST.get("action", ""))
-    if action is None or not can(request.user, config.model, action.permission):
+    if action is None or not can(request.user, action.model or config.model, action.permission):
         messages.error(request, _("Choose an action you are allowed to run."))
         return redirect(back)
     raw_ids = [value for value in request.POST.getlist("ids") if value.isdigit()]
@@ -65,11 +65,14 @@ def _bulk(request: HttpRequest, config: ListConfig) -> HttpResponse:
         messages.error(request, _("Tick at least one row first."))
         return redirect(back)
     try:
-        changed = action.run(actor=request.user, ids=ids, value=request.POST.get(f"value_{action.key}", ""))
+        result = action.run(actor=request.user, ids=ids, value=request.POST.get(f"value_{action.key}", ""))
     except DomainError as error:
         messages.error(request, "; ".join(m for ms in error.field_errors().values() for m in ms) or error.message)
         return redirect(back)
+    changed, note = result if isinstance(result, tuple) else (result, "")
     messages.success(request, _("%(action)s: %(count)d record(s) changed.") % {"action": action.label, "count": changed})
+    if note:
+        messages.warning(request, note)
     return redirect(back)
 
 
@@ -102,7 +105,7 @@ def list_view(
     bulk_actions = [
         {"action": action, "choices": action.value_choices(request.user) if action.value_choices else None}
         for action in config.bulk_actions
-        if can(request.user, config.model, action.permission)
+        if can(request.user, action.model or config.model, action.permission)
     ]
     sort_links = state.sort_links()
     ctx = {
