@@ -487,13 +487,14 @@ def _add_lines(*, actor: User, document_id: int, lines: list[dict[str, Any]], pr
 
 
 def stock_documents_create_many(
-    *, actor: User, document_type: str, documents: list[dict[str, Any]]
+    *, actor: User, document_type: str, documents: list[dict[str, Any]], record: bool = True
 ) -> list[tuple[StockDocument, list[list[StockDocumentLine]]]]:
     """Create many draft documents of one type with their lines (a shipment wave's issues): each `{"data": header,
     "lines": [line, ...]}` is checked as `stock_document_create` and `stock_document_add_lines` check it, the rows the
     lines name are read once for all of them, errors are keyed `documents.<index>.<field>` and
     `documents.<index>.lines.<line>.<field>`, and nothing is written unless everything is valid. Returns each document
-    with the lines made of each of its input lines."""
+    with the lines made of each of its input lines. `record=False`: no *create* history row — for a caller that posts
+    the documents in the same transaction (their *post* row is their history)."""
     if document_type not in DocumentType.values:
         raise ValidationError({"document_type": [f"Must be one of: {', '.join(DocumentType.values)}"]})
     refs = _Refs([line for document in documents for line in document.get("lines") or []])
@@ -544,10 +545,11 @@ def stock_documents_create_many(
             for line in group:
                 line.document = document
     insert_many([line for _document, groups in made for group in groups for line in group])
-    audit.record_many(actor=actor, action=AuditAction.CREATE, entries=[
-        (document, {**audit.snapshot(document), "lines": [f"{line.product.sku} × {line.stock_quantity.normalize():f}" for group in groups for line in group]})
-        for document, groups in made
-    ])
+    if record:
+        audit.record_many(actor=actor, action=AuditAction.CREATE, entries=[
+            (document, {**audit.snapshot(document), "lines": [f"{line.product.sku} × {line.stock_quantity.normalize():f}" for group in groups for line in group]})
+            for document, groups in made
+        ])
     return made
 
 

@@ -199,7 +199,7 @@ def shipments_post_wave(
     made: list = []
     if issues:
         try:
-            made = inventory.stock_documents_create_many(actor=actor, document_type=DocumentType.ISSUE, documents=issues)
+            made = inventory.stock_documents_create_many(actor=actor, document_type=DocumentType.ISSUE, documents=issues, record=False)
             stock_documents_post_many(actor=actor, documents=[document for document, _groups in made], policy=policy)
         except ValidationError as error:
             raise ValidationError(_wave_errors(error.errors, planned, issued, place)) from error
@@ -248,19 +248,15 @@ def shipments_post_wave(
         lines_now = list(order_lines[order.pk].values())
         order_progress_refresh(order_id=order.pk, order=order, lines=lines_now)
         order_follow_progress(actor=actor, order_id=order.pk, event="order_shipped", order=order, lines=lines_now)
-    audit.record_many(actor=actor, action=AuditAction.CREATE, entries=[
-        (shipment, {**audit.snapshot(shipment, ["order", "date", "remind_after_months", "notes"]), "lines": _lines_text(lines)}, "shipment wave")
-        for shipment, (_order, lines) in zip(shipments, planned, strict=True)
-    ])
-    audit.record_many(actor=actor, action=AuditAction.POST, entries=[
+    audit.record_many(actor=actor, action=AuditAction.POST, entries=[  # created and posted at once: one row says both
         (
             shipment,
-            {"number": shipment.number, "total": shipment.total, "cost": shipment.cost,
-             "stock_document": shipment.stock_document.number if shipment.stock_document else None},
-            f"{shipment.number}: {shipment.total} {order.currency}, cost {shipment.cost}"
+            {"number": shipment.number, "date": shipment.date, "remind_after_months": shipment.remind_after_months, "lines": _lines_text(lines),
+             "total": shipment.total, "cost": shipment.cost, "stock_document": shipment.stock_document.number if shipment.stock_document else None},
+            f"{shipment.number} (shipment wave): {shipment.total} {order.currency}, cost {shipment.cost}"
             + (f", stock document {shipment.stock_document.number}" if shipment.stock_document else ""),
         )
-        for shipment, (order, _lines) in zip(shipments, planned, strict=True)
+        for shipment, (order, lines) in zip(shipments, planned, strict=True)
     ])
     events.record_events([
         ("sales.shipment.posted", shipment,
