@@ -39,8 +39,30 @@ def update_many(objects: Iterable[models.Model], fields: Sequence[str]) -> None:
         [*(field.get_db_prep_save(getattr(row, field.attname), db) for field in concrete), row.pk]
         for row in rows
     ]
-    with connection.cursor() as cursor:
+    if db.vendor == "postgresql":  # one statement per chunk: executemany costs a round trip per row there
+        _update_from_values(db, meta, concrete, params)
+        return
+    with db.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def _update_from_values(db, meta, concrete: list, params: list[list]) -> None:
+    """PostgreSQL: `UPDATE t SET a = v.a … FROM (VALUES (…), …) AS v(a, …, id) WHERE t.id = v.id`, each value cast to
+    its column's type."""
+    quote = db.ops.quote_name
+    columns = [*concrete, meta.pk]
+    row = "(" + ", ".join(f"%s::{field.db_type(db)}" if field is not meta.pk else f"%s::{meta.pk.rel_db_type(db)}" for field in columns) + ")"
+    names = ", ".join(quote(field.column) for field in columns)
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in concrete)
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    per_statement = max(1, 30_000 // len(columns))
+    with db.cursor() as cursor:
+        for start in range(0, len(params), per_statement):
+            chunk = params[start:start + per_statement]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(chunk))}) AS v({names}) WHERE {table}.{pk} = v.{pk}",
+                [value for values in chunk for value in values],
+            )
 
 
 def insert_many(objects: Sequence[models.Model]) -> Sequence[models.Model]:

@@ -1,7 +1,7 @@
 """Payments and settlements API, mounted at /api/v1/finance/. Parse → authorise → service/selector → schema.
 
 Permissions: payments need finance.<action>_payment (view, add, change — posting, allocating and cancelling are
-changes); settlements, ageing and reconciliation statements need finance.view_payment; the overdue list
+changes; a batch, POST /payments/batch, creates and posts, so it needs add and change); settlements, ageing and reconciliation statements need finance.view_payment; the overdue list
 finance.view_invoice; setting a credit limit finance.change_invoice. Scope: payments and settlements by the
 counterparty's responsible, the overdue list by the invoice's responsible (404 outside the scope).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,7 @@ from fabrika.core.pagination import Page, paginate
 from fabrika.core.permissions import get_scoped, require, scoped
 from fabrika.parties.models import Counterparty
 
+from . import batch_payments as batch
 from . import selectors_payments as selectors
 from . import selectors_settlements as settlements
 from . import services_payments as services
@@ -33,6 +35,8 @@ from .schemas_payments import (
     CreditLimitIn,
     CreditLimitOut,
     OverdueOut,
+    PaymentBatchIn,
+    PaymentBatchItemOut,
     PaymentCancelIn,
     PaymentDetailOut,
     PaymentIn,
@@ -70,6 +74,31 @@ def payment_create(request, payload: PaymentIn):
     _counterparty_in_scope(request.user, payload.counterparty_id)
     payment = services.payment_create(actor=request.user, data=payload.dict())
     return Status(201, selectors.payment_get_for_user(request.user, payment.pk))
+
+
+@router.post("/payments/batch", response=list[PaymentBatchItemOut])
+@idempotent
+def payments_post_batch(request, payload: PaymentBatchIn):
+    """A bank statement: create and post up to 500 payments at once; any refused row (`rows.N.<field>`) refuses all."""
+    require(request.user, Payment, "add")
+    require(request.user, Payment, "change")
+    rows = [row.dict() for row in payload.rows]
+    _counterparties_in_scope(request.user, rows)
+    payments = batch.payments_post_batch(actor=request.user, rows=rows)
+    allocations = Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("payment", "invoice").order_by("date", "id"),
+                           to_attr="batch_allocations")
+    found = selectors.payment_list_for_user(request.user).filter(pk__in=[payment.pk for payment in payments]).prefetch_related(allocations)
+    by_id = {payment.pk: payment for payment in found}
+    return [by_id[payment.pk] for payment in payments]
+
+
+def _counterparties_in_scope(user, rows: list[dict]) -> None:
+    wanted = {row["counterparty_id"] for row in rows}
+    known = set(scoped(Counterparty.objects.filter(pk__in=wanted), user, responsible_field="responsible").values_list("pk", flat=True))
+    errors = {f"rows.{index}.counterparty_id": [f"Counterparty {row['counterparty_id']} does not exist"]
+              for index, row in enumerate(rows) if row["counterparty_id"] not in known}
+    if errors:
+        raise ValidationError(errors)
 
 
 def _counterparty_in_scope(user, counterparty_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class PaymentIn(Schema):
@@ -42,6 +42,18 @@ class AllocationIn(Schema):
 class PaymentPostIn(Schema):
     allocations: list[AllocationIn] | None = None
     auto_allocate: bool = True
+
+
+class PaymentBatchRowIn(PaymentIn):
+    """One row of POST /payments/batch: a payment to create and post, with its allocations (else, with auto_allocate,
+    to the counterparty's open invoices, oldest due date first; the rest is an advance)."""
+
+    allocations: list[AllocationIn] | None = None
+    auto_allocate: bool = True
+
+
+class PaymentBatchIn(Schema):
+    rows: list[PaymentBatchRowIn] = Field(..., min_length=1, max_length=500)
 
 
 class AllocateIn(Schema):
@@ -106,6 +118,16 @@ class PaymentDetailOut(PaymentOut):
     @staticmethod
     def resolve_allocations(obj) -> list:
         return list(obj.allocations.select_related("payment", "invoice").order_by("date", "id"))
+
+
+class PaymentBatchItemOut(PaymentOut):
+    """A payment of a posted batch, its allocations read with the others' (`batch_allocations`, prefetched)."""
+
+    allocations: list[AllocationOut]
+
+    @staticmethod
+    def resolve_allocations(obj) -> list:
+        return obj.batch_allocations
 
 
 class SettlementOut(Schema):

@@ -10,6 +10,10 @@ unallocate, cancel; and the client credit limit.
     payment_cancel(*, actor, payment_id, date=None) -> Payment
     counterparty_credit_limit_set(*, actor, counterparty_id, credit_limit) -> Counterparty
 
+Many new payments at once (a bank statement): fabrika/finance/batch_payments.py, by the same rules through the shared
+steps below (clean_payment, parse_allocations, explicit_plan, auto_plan, posting_allocations, payment_posting,
+difference_posting, post_changes, schedule_spread).
+
 Postings (base currency = amount × exchange rate, rounded to kopecks), `cp` = the payment's counterparty:
     received (direction "out"):  Dr bank|cash total / Cr receivables(cp) allocated / Cr advances_received(cp) rest
     made (direction "in"):       Dr payables(cp) allocated / Dr advances_paid(cp) rest / Cr bank|cash total
@@ -57,7 +61,7 @@ from fabrika.ledger.accounts import (
     PAYABLES,
     RECEIVABLES,
 )
-from fabrika.ledger.services import EntryLine, Source, journal_post, journal_reverse
+from fabrika.ledger.services import EntryLine, Posting, Source, journal_post, journal_reverse
 from fabrika.parties.models import Counterparty
 
 from .models import (
@@ -131,7 +135,19 @@ def _id(value, field: str) -> int:
         raise ValidationError({field: [_("Enter a record id")]})
 
 
-def _clean_payment(data: dict) -> dict:
+def _counterparty_by_id(pk: int) -> Counterparty | None:
+    return Counterparty.objects.filter(pk=pk).first()
+
+
+def _order_by_id(pk: int):
+    from fabrika.sales.models import SalesOrder
+
+    return SalesOrder.objects.filter(pk=pk).first()
+
+
+def clean_payment(data: dict, *, counterparty_of=_counterparty_by_id, order_of=_order_by_id, base_currency: str | None = None) -> dict:
+    """The payment's fields checked and parsed. `counterparty_of` / `order_of` (id -> record or None) and
+    `base_currency` let a batch hand in what it read once for all its rows."""
     errors: dict[str, list[str]] = {}
     cleaned: dict = {}
 
@@ -164,11 +180,9 @@ def _clean_payment(data: dict) -> dict:
         errors[party_field] = [_("Choose the counterparty")]
     else:
         try:
-            found = Counterparty.objects.get(pk=_id(counterparty, party_field))
+            found = counterparty_of(_id(counterparty, party_field))
         except ValidationError as error:
             errors.update(error.errors)
-            found = None
-        except Counterparty.DoesNotExist:
             found = None
         if found is None and party_field not in errors:
             errors[party_field] = [_("Counterparty %(id)s does not exist") % {"id": counterparty}]
@@ -177,10 +191,8 @@ def _clean_payment(data: dict) -> dict:
     order = data.get(order_field)
     cleaned["order"] = None
     if order not in (None, ""):
-        from fabrika.sales.models import SalesOrder
-
         try:
-            found_order = SalesOrder.objects.filter(pk=_id(order, order_field)).first()
+            found_order = order_of(_id(order, order_field))
         except ValidationError as error:
             errors.update(error.errors)
             found_order = None
@@ -191,7 +203,7 @@ def _clean_payment(data: dict) -> dict:
         elif found_order is not None and direction != Direction.OUTGOING:
             errors[order_field] = [_("Only a payment received from a client may be a prepayment of a sales order")]
         cleaned["order"] = found_order
-    base_currency = company_settings().base_currency
+    base_currency = base_currency or company_settings().base_currency
     currency = str(data.get("currency") or "").strip().upper() or base_currency
     if len(currency) != 3 or not currency.isalpha():
         errors["currency"] = [_("Enter a three-letter currency code, e.g. RUB")]
@@ -289,12 +301,9 @@ def _difference_lines(payment: Payment, difference: Decimal, *, undo: bool = Fal
 
 
 def _post_difference(*, actor, payment: Payment, invoice: Invoice, allocation: PaymentAllocation) -> None:
-    if allocation.exchange_difference:
-        journal_post(
-            actor=actor, date=allocation.date, source=_allocation_source(allocation, payment, invoice),
-            lines=_difference_lines(payment, allocation.exchange_difference),
-            memo=_("Exchange difference: %(payment)s → %(invoice)s") % {"payment": payment.number, "invoice": invoice.number},
-        )
+    posting = difference_posting(payment, invoice, allocation)
+    if posting is not None:
+        journal_post(actor=actor, date=posting.date, source=posting.source, lines=posting.lines, memo=posting.memo)
 
 
 def _allocation_lines(payment: Payment, value: Decimal, *, undo: bool = False) -> list[EntryLine]:
@@ -315,16 +324,28 @@ def _paid_base(payment: Payment, allocation: PaymentAllocation) -> Decimal:
     return allocation.settled_base - allocation.exchange_difference
 
 
-def _settled_base(invoice: Invoice, amount: Decimal) -> Decimal:
-    """What allocating `amount` settles of the invoice's base amount; before the amount is applied, under the locks."""
+def _invoice_base_left(invoice: Invoice) -> Decimal:
+    """What is left of the invoice's base total: less its posted credit notes (at their own rate) and its active
+    allocations' settled amounts."""
+    notes = CreditNote.objects.filter(invoice_id=invoice.pk, status=DocumentStatus.POSTED).values_list("total", "exchange_rate")
+    active = PaymentAllocation.objects.filter(invoice_id=invoice.pk, is_active=True).values_list("settled_base", flat=True)
+    return invoice_base_left(invoice, notes=notes, settled=active)
+
+
+def invoice_base_left(invoice: Invoice, *, notes, settled) -> Decimal:
+    """`_invoice_base_left` from given rows: notes as (total, exchange_rate), settled as the active allocations' amounts."""
+    return (base_amount(invoice.total, invoice.exchange_rate) - sum((base_amount(total, rate) for total, rate in notes), ZERO)
+            - sum(settled, ZERO))
+
+
+def _settled_base(invoice: Invoice, amount: Decimal, *, base_left=_invoice_base_left) -> Decimal:
+    """What allocating `amount` settles of the invoice's base amount; before the amount is applied, under the locks.
+    `base_left(invoice)` gives what is left of its base total (a batch computes it from rows it read once)."""
     if invoice.exchange_rate == 1:
         return amount
     if amount < invoice.open_amount:
         return base_amount(amount, invoice.exchange_rate)
-    notes = CreditNote.objects.filter(invoice_id=invoice.pk, status=DocumentStatus.POSTED).values_list("total", "exchange_rate")
-    active = PaymentAllocation.objects.filter(invoice_id=invoice.pk, is_active=True).values_list("settled_base", flat=True)
-    return (base_amount(invoice.total, invoice.exchange_rate) - sum((base_amount(total, rate) for total, rate in notes), ZERO)
-            - sum(active, ZERO))
+    return base_left(invoice)
 
 
 def _payment_side(payment: Payment, amount: Decimal) -> Decimal:
@@ -351,16 +372,21 @@ def _allocation_source(allocation: PaymentAllocation, payment: Payment, invoice:
 def schedule_refresh(invoice: Invoice) -> None:
     """Spread the invoice's paid amount over its schedule items in due-date order."""
     items = list(PaymentScheduleItem.objects.select_for_update().filter(invoice=invoice).order_by("due_date", "position", "pk"))
-    remaining = invoice.paid_amount
-    changed = []
-    for item in items:
-        paid = min(item.amount, max(remaining, ZERO))
-        remaining -= paid
-        if item.paid_amount != paid:
-            item.paid_amount = paid
-            changed.append(item)
+    changed = schedule_spread(items, invoice.paid_amount)
     if changed:
         PaymentScheduleItem.objects.bulk_update(changed, ["paid_amount"])
+
+
+def schedule_spread(items: list[PaymentScheduleItem], paid: Decimal) -> list[PaymentScheduleItem]:
+    """Spread `paid` over schedule items (given in due-date order); returns the items whose paid amount changed."""
+    changed = []
+    for item in items:
+        share = min(item.amount, max(paid, ZERO))
+        paid -= share
+        if item.paid_amount != share:
+            item.paid_amount = share
+            changed.append(item)
+    return changed
 
 
 def order_schedule_refresh(order_id: int | None) -> None:
@@ -372,13 +398,7 @@ def order_schedule_refresh(order_id: int | None) -> None:
         ZERO,
     )
     items = list(PaymentScheduleItem.objects.select_for_update().filter(order_id=order_id, invoice__isnull=True).order_by("due_date", "position", "pk"))
-    changed = []
-    for item in items:
-        share = min(item.amount, max(paid, ZERO))
-        paid -= share
-        if item.paid_amount != share:
-            item.paid_amount = share
-            changed.append(item)
+    changed = schedule_spread(items, paid)
     if changed:
         PaymentScheduleItem.objects.bulk_update(changed, ["paid_amount"])
 
@@ -443,7 +463,7 @@ def _check_allocation(payment: Payment, invoice: Invoice, amount: Decimal, *, av
 def payment_create(*, actor, data: dict) -> Payment:
     """A draft payment. data: direction (out = received from a client, in = paid to a supplier), method (bank, cash),
     date, counterparty, amount > 0, optional order (prepayment), currency, exchange_rate, reference, purpose."""
-    cleaned = _clean_payment(data)
+    cleaned = clean_payment(data)
     payment = Payment.objects.create(author=actor, **cleaned)
     audit.record(actor=actor, action=AuditAction.CREATE, target=payment, changes=audit.snapshot(payment))
     return payment
@@ -461,7 +481,7 @@ def payment_update(*, actor, payment_id: int, data: dict) -> Payment:
         "reference": payment.reference, "purpose": payment.purpose,
     }
     given = {key[:-3] if key in ("counterparty_id", "order_id") else key: value for key, value in data.items()}
-    cleaned = _clean_payment({**current, **{key: value for key, value in given.items() if key in current}})
+    cleaned = clean_payment({**current, **{key: value for key, value in given.items() if key in current}})
     before = audit.snapshot(payment)
     for name, value in cleaned.items():
         setattr(payment, name, value)
@@ -472,7 +492,7 @@ def payment_update(*, actor, payment_id: int, data: dict) -> Payment:
     return payment
 
 
-def _parse_allocations(allocations: list[dict]) -> list[tuple[int, Decimal]]:
+def parse_allocations(allocations: list[dict]) -> list[tuple[int, Decimal]]:
     parsed: list[tuple[int, Decimal]] = []
     seen: set[int] = set()
     for index, item in enumerate(allocations):
@@ -485,43 +505,90 @@ def _parse_allocations(allocations: list[dict]) -> list[tuple[int, Decimal]]:
     return parsed
 
 
+def explicit_plan(payment: Payment, wanted: list[tuple[int, Decimal]], invoices: dict[int, Invoice]) -> list[tuple[Invoice, Decimal]]:
+    """The given allocations (parsed) checked against the locked invoices, keyed `allocations.N.<field>` when refused."""
+    plan: list[tuple[Invoice, Decimal]] = []
+    available = payment.amount
+    for index, (invoice_id, amount) in enumerate(wanted):
+        invoice = invoices.get(invoice_id)
+        if invoice is None:
+            raise ValidationError({f"allocations.{index}.invoice_id": [_("Invoice %(id)s does not exist") % {"id": invoice_id}]})
+        try:
+            _check_allocation(payment, invoice, amount, available=available, field=f"allocations.{index}.amount")
+        except ValidationError as error:
+            raise ValidationError({
+                (f"allocations.{index}.invoice_id" if key == "invoice_id" else key): messages for key, messages in error.errors.items()
+            })
+        available -= amount
+        plan.append((invoice, amount))
+    return plan
+
+
+def auto_plan(payment: Payment, candidates: list[Invoice]) -> list[tuple[Invoice, Decimal]]:
+    """The payment spread over `candidates` (in the order of _open_invoices: oldest due date first)."""
+    plan: list[tuple[Invoice, Decimal]] = []
+    available = payment.amount
+    for invoice in candidates:
+        if available <= 0:
+            break
+        amount = min(invoice.open_amount, available)
+        if amount > 0:
+            plan.append((invoice, amount))
+            available -= amount
+    return plan
+
+
+def posting_allocations(*, actor, payment: Payment, plan: list[tuple[Invoice, Decimal]], base_left=_invoice_base_left) -> list[PaymentAllocation]:
+    """The allocations of a draft being posted (not saved): each settles its part of the invoice's base amount, the
+    last one that uses up the payment takes what is left of the payment's base total. Before any amount is applied."""
+    rows = []
+    paid_left, unallocated = base_amount(payment.amount, payment.exchange_rate), payment.amount  # a draft has no allocations
+    for invoice, amount in plan:  # each invoice once, so every settlement is decided before any allocation exists
+        settled = _settled_base(invoice, amount, base_left=base_left)
+        paid = paid_left if amount == unallocated else base_amount(amount, payment.exchange_rate)
+        paid_left, unallocated = paid_left - paid, unallocated - amount
+        rows.append(PaymentAllocation(payment=payment, invoice=invoice, date=payment.date, amount=amount, settled_base=settled,
+                                      exchange_difference=_difference(payment, paid, settled), author=actor))
+    return rows
+
+
+def payment_posting(payment: Payment, allocations: list[PaymentAllocation]) -> Posting:
+    """The posted payment's own journal entry."""
+    return Posting(date=payment.date, source=Source.of(payment), lines=_payment_lines(payment, allocations),
+                   memo=payment.purpose or str(payment.get_direction_display()))
+
+
+def difference_posting(payment: Payment, invoice: Invoice, allocation: PaymentAllocation) -> Posting | None:
+    """An allocation's exchange-difference entry (saved allocation), None without a difference."""
+    if not allocation.exchange_difference:
+        return None
+    return Posting(
+        date=allocation.date, source=_allocation_source(allocation, payment, invoice), lines=_difference_lines(payment, allocation.exchange_difference),
+        memo=_("Exchange difference: %(payment)s → %(invoice)s") % {"payment": payment.number, "invoice": invoice.number},
+    )
+
+
+def post_changes(payment: Payment, plan: list[tuple[Invoice, Decimal]], allocated: Decimal) -> dict:
+    """The audit changes of posting a payment."""
+    return {"number": payment.number, "allocated": allocated, "advance": payment.amount - allocated,
+            "allocations": [f"{invoice.number}: {amount}" for invoice, amount in plan]}
+
+
 @transaction.atomic
 def payment_post(*, actor, payment_id: int, allocations: list[dict] | None = None, auto_allocate: bool = True) -> Payment:
     """Post a draft: take its number, allocate it (the given [{invoice_id, amount}], else, with auto_allocate, to the
-    counterparty's open invoices oldest due date first), keep the rest as an advance, and write the journal entry."""
+    counterparty's open invoices oldest due date first), keep the rest as an advance, and write the journal entry.
+    fabrika/finance/batch_payments.py posts many new payments at once by the same rules."""
     payment = _lock_payment(payment_id)
     if payment.status != DocumentStatus.DRAFT:
         raise InvalidTransition(_("Payment %(number)s is already %(status)s") % {"number": payment, "status": payment.get_status_display()})
     if allocations:
-        wanted = _parse_allocations(allocations)
-        invoices = _lock_invoices(invoice_id for invoice_id, _amount in wanted)
-        plan: list[tuple[Invoice, Decimal]] = []
-        available = payment.amount
-        for index, (invoice_id, amount) in enumerate(wanted):
-            invoice = invoices.get(invoice_id)
-            if invoice is None:
-                raise ValidationError({f"allocations.{index}.invoice_id": [_("Invoice %(id)s does not exist") % {"id": invoice_id}]})
-            try:
-                _check_allocation(payment, invoice, amount, available=available, field=f"allocations.{index}.amount")
-            except ValidationError as error:
-                raise ValidationError({
-                    (f"allocations.{index}.invoice_id" if key == "invoice_id" else key): messages for key, messages in error.errors.items()
-                })
-            available -= amount
-            plan.append((invoice, amount))
+        wanted = parse_allocations(allocations)
+        plan = explicit_plan(payment, wanted, _lock_invoices(invoice_id for invoice_id, _amount in wanted))
     elif auto_allocate and allocations is None:
         candidate_ids = list(_open_invoices(payment).values_list("pk", flat=True))
         invoices = _lock_invoices(candidate_ids)
-        plan = []
-        available = payment.amount
-        for invoice_id in candidate_ids:  # the order of _open_invoices: oldest due date first
-            invoice = invoices[invoice_id]
-            if available <= 0:
-                break
-            amount = min(invoice.open_amount, available)
-            if amount > 0:
-                plan.append((invoice, amount))
-                available -= amount
+        plan = auto_plan(payment, [invoices[invoice_id] for invoice_id in candidate_ids])
     else:
         plan = []
     allocated = sum((amount for _invoice, amount in plan), ZERO)
@@ -530,30 +597,17 @@ def payment_post(*, actor, payment_id: int, allocations: list[dict] | None = Non
     payment.posted_at = timezone.now()
     payment.allocated_amount += allocated
     payment.save(update_fields=["number", "status", "posted_at", "allocated_amount", "updated_at"])
-    rows = []
-    paid_left, unallocated = base_amount(payment.amount, payment.exchange_rate), payment.amount  # a draft has no allocations
-    for invoice, amount in plan:  # each invoice once, so every settlement is decided before any allocation exists
-        settled = _settled_base(invoice, amount)
-        paid = paid_left if amount == unallocated else base_amount(amount, payment.exchange_rate)
-        paid_left, unallocated = paid_left - paid, unallocated - amount
-        rows.append(PaymentAllocation(payment=payment, invoice=invoice, date=payment.date, amount=amount, settled_base=settled,
-                                      exchange_difference=_difference(payment, paid, settled), author=actor))
+    rows = posting_allocations(actor=actor, payment=payment, plan=plan)
     PaymentAllocation.objects.bulk_create(rows)
     for invoice, amount in plan:
         _apply_to_invoice(invoice, amount, sign=1)
         order_paid_follow(actor=actor, invoice=invoice)
-    journal_post(
-        actor=actor, date=payment.date, source=Source.of(payment), lines=_payment_lines(payment, rows),
-        memo=payment.purpose or str(payment.get_direction_display()),
-    )
+    entry = payment_posting(payment, rows)
+    journal_post(actor=actor, date=entry.date, source=entry.source, lines=entry.lines, memo=entry.memo)
     for row in rows:
         _post_difference(actor=actor, payment=payment, invoice=row.invoice, allocation=row)
     order_schedule_refresh(payment.order_id)
-    audit.record(
-        actor=actor, action=AuditAction.POST, target=payment,
-        changes={"number": payment.number, "allocated": allocated, "advance": payment.amount - allocated,
-                 "allocations": [f"{invoice.number}: {amount}" for invoice, amount in plan]},
-    )
+    audit.record(actor=actor, action=AuditAction.POST, target=payment, changes=post_changes(payment, plan, allocated))
     return payment
 
 

@@ -5,6 +5,7 @@ from . import views_payments, views_settlements
 urlpatterns = [
     path("payments/", views_payments.payment_list, name="payment_list"),
     path("payments/new/", views_payments.payment_create, name="payment_create"),
+    path("payments/statement/", views_payments.payment_statement, name="payment_statement"),
     path("payments/<int:pk>/", views_payments.payment_detail, name="payment_detail"),
     path("payments/<int:pk>/edit/", views_payments.payment_edit, name="payment_edit"),
     path("payments/<int:pk>/post/", views_payments.payment_post, name="payment_post"),

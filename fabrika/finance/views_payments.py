@@ -1,12 +1,14 @@
 """Payment pages: the list (UI kit: filters, sort, export), the new-payment form, the card with its allocations,
 posting (automatic allocation or all as an advance), allocating an advance to an invoice, undoing an allocation,
-cancelling; and the payments sections included by the invoice and order cards. Views are thin: the services write,
+cancelling; a bank statement posted as many payments at once (upload, preview, post); and the payments sections
+included by the invoice and order cards. Views are thin: the services write,
 the selectors read."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -20,15 +22,27 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fabrika.core.errors import DomainError, NotFound
+from fabrika.core.importer import MAX_FILE_BYTES
 from fabrika.core.permissions import can, get_scoped
 from fabrika.core.ui.cards import CardField, RelatedList, RelatedRow, display, field_labels, record_timeline
 from fabrika.core.ui.forms import apply_errors
 from fabrika.core.ui.lists import Column, Filter, ListConfig
 from fabrika.core.ui.views import list_view
 
+from . import batch_payments
 from . import selectors_payments as selectors
 from . import services_payments as services
-from .forms_payments import AllocateForm, CancelForm, PaymentForm, PostForm
+from .forms_payments import (
+    STATEMENT_FIELDS,
+    AllocateForm,
+    CancelForm,
+    PaymentForm,
+    PostForm,
+    StatementLine,
+    StatementPostForm,
+    StatementUploadForm,
+    read_statement,
+)
 from .models import Direction, DocumentStatus, Invoice, Payment, PaymentAllocation, PaymentMethod
 
 PAYMENT_ENTITY = "finance.payment"
@@ -123,7 +137,100 @@ PAYMENT_LIST = ListConfig(
 @login_required
 def payment_list(request):
     _require(request, Payment, "view")
-    return list_view(request, PAYMENT_LIST)
+    can_post_statement = can(request.user, Payment, "add") and can(request.user, Payment, "change")
+    return list_view(request, PAYMENT_LIST, template="finance/payment_list.html", context={"can_post_statement": can_post_statement})
+
+
+# ----------------------------------------------------------------------------------------------- bank statement
+
+
+def _statement_errors(ready: list[StatementLine], errors: dict[str, list[str]]) -> None:
+    """The batch service's errors (`rows.N.<field>`) beside the lines they concern, with the field's label."""
+    labels = {item.name: str(item.label) for item in STATEMENT_FIELDS} | {"counterparty_id": str(_("Counterparty"))}
+    for key, texts in errors.items():
+        parts = key.split(".", 2)
+        if parts[0] == "rows" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(ready):
+            line, name = ready[int(parts[1])], parts[2] if len(parts) > 2 else ""
+        else:
+            line, name = ready[0], key
+        label = str(_("Invoice")) if name.startswith("allocations") else labels.get(name, name)
+        line.errors.extend(f"{label}: {text}" if label and label != "__all__" else text for text in texts)
+
+
+def _statement_check(request, lines: list[StatementLine], *, post: bool) -> list[Payment]:
+    """Post the statement's rows with the batch service when asked and every row could be read; else (or when it is
+    refused) check them with its dry run. Each line gets its errors and its planned allocation. Returns the posted
+    payments ([] when nothing was posted)."""
+    ready = [line for line in lines if line.data is not None]
+    if not ready:
+        return []
+    rows = [line.data for line in ready]
+    refusal = None
+    if post and len(ready) == len(lines):
+        try:
+            return batch_payments.payments_post_batch(actor=request.user, rows=rows)
+        except DomainError as error:
+            refusal = error
+    try:
+        planned = batch_payments.payments_check_batch(actor=request.user, rows=rows)
+    except DomainError as error:
+        _statement_errors(ready, error.field_errors() or {"__all__": [error.message]})
+        return []
+    for line, row in zip(ready, planned, strict=True):
+        _statement_errors(ready, row.errors)
+        if not row.errors:
+            parts = [f"{invoice.number}: {amount(value)}" for invoice, value in row.plan]
+            if row.advance:
+                parts.append(_("advance %(amount)s") % {"amount": amount(row.advance)})
+            line.plan = "; ".join(parts)
+    if refusal is not None and not any(line.errors for line in ready):  # refused for a reason the dry run does not see
+        _statement_errors(ready, refusal.field_errors() or {"__all__": [refusal.message]})
+    return []
+
+
+@login_required
+def payment_statement(request):
+    """Upload a bank statement (CSV), check every row (a dry run of the batch service), then post them all at once;
+    nothing is written unless every row can be posted."""
+    _require(request, Payment, "add")
+    _require(request, Payment, "change")
+    upload_form = StatementUploadForm(request.POST or None, request.FILES or None) if "content" not in request.POST else StatementUploadForm()
+    post_form, lines, errors = None, None, []
+    content = file_name = None
+    if "content" in request.POST:  # "Post N payments" (or the same file checked again): the file comes back from the preview
+        carried = StatementPostForm(request.POST)
+        if carried.is_valid():
+            try:
+                content, file_name = carried.file_content(), carried.cleaned_data["file_name"]
+            except forms.ValidationError:
+                pass
+        if content is None:
+            errors.append(_("Upload the statement again"))
+    elif request.method == "POST" and upload_form.is_valid():
+        upload = upload_form.cleaned_data["file"]
+        content, file_name = upload.read(MAX_FILE_BYTES + 1), upload.name
+    if content is not None:
+        try:
+            lines = read_statement(actor=request.user, content=content, file_name=file_name)
+        except DomainError as error:
+            errors.append(_errors_text(error))
+        if lines is not None and len(lines) > batch_payments.MAX_ROWS:
+            errors.append(_("At most %(max)d payments at once: split the statement") % {"max": batch_payments.MAX_ROWS})
+            lines = None
+        if lines is not None:
+            posted = _statement_check(request, lines, post="post" in request.POST)
+            if posted:
+                messages.success(request, _("Posted %(count)d payments: %(first)s – %(last)s.") % {
+                    "count": len(posted), "first": posted[0].number, "last": posted[-1].number})
+                return redirect(reverse("finance:payment_list"))
+            post_form = StatementPostForm.carry(content, file_name)
+    errors_count = sum(1 for line in lines or [] if line.errors)
+    context = {
+        "upload_form": upload_form, "post_form": post_form, "lines": lines, "errors": errors, "errors_count": errors_count,
+        "back_url": reverse("finance:payment_list"), "max_rows": batch_payments.MAX_ROWS,
+    }
+    refused = bool(errors or errors_count or upload_form.errors)
+    return render(request, "finance/payment_statement.html", context, status=422 if refused else 200)
 
 
 @login_required
