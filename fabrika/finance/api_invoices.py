@@ -11,9 +11,10 @@ from ninja import Router, Status
 from fabrika.core.errors import PermissionDenied, ValidationError
 from fabrika.core.idempotency import idempotent
 from fabrika.core.pagination import Page, paginate
-from fabrika.core.permissions import can, require
+from fabrika.core.permissions import can, require, scoped
 from fabrika.sales.models import SalesOrder, SalesReturn, Shipment
 
+from . import batch_invoices
 from . import selectors_invoices as selectors
 from . import services_invoices as services
 from .models import CreditNote, Invoice
@@ -23,6 +24,7 @@ from .schemas_invoices import (
     CreditNoteFromReturnIn,
     CreditNoteOut,
     FinanceDocumentCancelIn,
+    InvoiceBatchFromShipmentsIn,
     InvoiceDetailOut,
     InvoiceFromOrderIn,
     InvoiceFromShipmentsIn,
@@ -99,6 +101,24 @@ def invoice_from_shipments(request, payload: InvoiceFromShipmentsIn):
         actor=request.user, shipment_ids=payload.shipment_ids, data=payload.dict(exclude={"shipment_ids"}, exclude_none=True)
     )
     return Status(201, _detail(request.user, invoice.pk))
+
+
+@router.post("/invoices/batch/from-shipments", response={201: list[InvoiceOut]})
+@idempotent
+def invoice_batch_from_shipments(request, payload: InvoiceBatchFromShipmentsIn):
+    """One posted invoice per posted shipment, all or nothing; a refusal names `shipment_ids.N`. Shipments outside the
+    user's scope are unknown to them."""
+    require(request.user, Invoice, "add")
+    if len(payload.shipment_ids) > batch_invoices.MAX_SHIPMENTS:
+        raise ValidationError({"shipment_ids": [_("At most %(limit)d shipments at once") % {"limit": batch_invoices.MAX_SHIPMENTS}]})
+    visible = set(scoped(Shipment.objects.filter(pk__in=payload.shipment_ids), request.user, responsible_field="order__responsible")
+                  .values_list("pk", flat=True))
+    hidden = {f"shipment_ids.{index}": [_("Unknown shipment %(ids)s") % {"ids": pk}]
+              for index, pk in enumerate(payload.shipment_ids) if pk not in visible}
+    if hidden:
+        raise ValidationError(hidden)
+    invoices = batch_invoices.invoices_post_for_shipments(actor=request.user, shipment_ids=payload.shipment_ids, date=payload.date)
+    return Status(201, list(selectors.invoice_queryset_for_user(request.user).filter(pk__in=[invoice.pk for invoice in invoices]).order_by("pk")))
 
 
 @router.get("/invoices/{invoice_id}", response=InvoiceDetailOut)

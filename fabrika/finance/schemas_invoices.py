@@ -51,6 +51,13 @@ class InvoiceFromShipmentsIn(Schema):
     notes: str = ""
 
 
+class InvoiceBatchFromShipmentsIn(Schema):
+    """One posted invoice per shipment (at most 500), dated `date` (default today)."""
+
+    shipment_ids: list[int]
+    date: dt.date | None = None
+
+
 class InvoicePatch(Schema):
     counterparty_id: int | None = None
     date: dt.date | None = None

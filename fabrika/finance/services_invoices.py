@@ -338,6 +338,27 @@ def _order_line_part(order_line: SalesOrderLine, quantity: Decimal, done: Decima
     return line
 
 
+def shipment_invoice_lines(shipment_lines: list[ShipmentLine], order_lines: dict[int, SalesOrderLine], *, shipment_drafts: dict[int, Decimal],
+                           order_left: dict[int, Decimal], done: dict[int, Decimal], prices_include_tax: bool) -> list[InvoiceLine]:
+    """The invoice lines of what is left of these shipment lines, in their order (unsaved): each takes what its shipment
+    line has neither invoiced nor on drafts (`shipment_drafts`), at most what its order line has left (`order_left`:
+    ordered − invoiced − on drafts), priced as the next part of the order line after `done`. `order_left` and `done`
+    move on by what is taken, so the next call (the batch's next invoice) continues from there."""
+    lines = []
+    for shipment_line in shipment_lines:
+        order_line = order_lines[shipment_line.order_line_id]
+        quantity = min(shipment_line.quantity - shipment_line.invoiced_quantity - shipment_drafts.get(shipment_line.pk, ZERO),
+                       order_left[order_line.pk])
+        if quantity <= 0:
+            continue
+        line = _order_line_part(order_line, quantity, done[order_line.pk], prices_include_tax)
+        line.shipment_line = shipment_line
+        done[order_line.pk] += quantity
+        order_left[order_line.pk] -= quantity
+        lines.append(line)
+    return lines
+
+
 @transaction.atomic
 def invoice_create_from_order(*, actor, order_id: int, data: dict | None = None) -> Invoice:
     """A draft invoice of a confirmed order. `data["lines"]`: [{order_line_id, quantity}] for a partial invoice;
@@ -424,18 +445,8 @@ def invoice_create_from_shipments(*, actor, shipment_ids: list[int], data: dict 
         drafts_by_order_line = draft_quantities(order_lines)
     order_left = {pk: line.quantity - line.invoiced_quantity - drafts_by_order_line[pk] for pk, line in order_lines.items()}
     done = {pk: line.invoiced_quantity for pk, line in order_lines.items()}
-    invoice_lines = []
-    for shipment_line in shipment_lines:
-        order_line = order_lines[shipment_line.order_line_id]
-        quantity = min(shipment_line.quantity - shipment_line.invoiced_quantity - drafts_by_shipment_line[shipment_line.pk],
-                       order_left[order_line.pk])
-        if quantity <= 0:
-            continue
-        line = _order_line_part(order_line, quantity, done[order_line.pk], order.prices_include_tax)
-        line.shipment_line = shipment_line
-        done[order_line.pk] += quantity
-        order_left[order_line.pk] -= quantity
-        invoice_lines.append(line)
+    invoice_lines = shipment_invoice_lines(shipment_lines, order_lines, shipment_drafts=drafts_by_shipment_line, order_left=order_left,
+                                           done=done, prices_include_tax=order.prices_include_tax)
     if not invoice_lines:
         raise ValidationError({"shipment_ids": [_("Everything shipped by these shipments is already invoiced")]})
     invoice = _order_invoice(actor, order, header, invoice_lines)
@@ -592,6 +603,13 @@ def _posting_rate(invoice: Invoice) -> Decimal:
     return (rate.rate / rate.nominal).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
+def add_up(invoice: Invoice, lines: list[InvoiceLine]) -> None:
+    """The invoice's totals: the sums of its lines."""
+    invoice.net_total = sum((line.net_amount for line in lines), ZERO)
+    invoice.tax_total = sum((line.tax_amount for line in lines), ZERO)
+    invoice.total = sum((line.total for line in lines), ZERO)
+
+
 def _amounts_of(line: InvoiceLine) -> tuple[Decimal, Decimal, Decimal, Decimal]:
     return line.amount, line.net_amount, line.tax_amount, line.total
 
@@ -656,9 +674,7 @@ def invoice_post(*, actor, invoice_id: int, due_date: dt.date | str | None = Non
     update_many([line for line in lines if _amounts_of(line) != priced_before[line.pk]], ["amount", "net_amount", "tax_amount", "total"])
     update_many([order_lines[pk] for pk in order_line_ids], ["invoiced_quantity"])
     update_many(shipment_lines.values(), ["invoiced_quantity"])
-    invoice.net_total = sum((line.net_amount for line in lines), ZERO)
-    invoice.tax_total = sum((line.tax_amount for line in lines), ZERO)
-    invoice.total = sum((line.total for line in lines), ZERO)
+    add_up(invoice, lines)
     if invoice.total <= 0:
         raise ValidationError({"lines": [_("The invoice total must be greater than zero")]})
     scheduled = list(invoice.schedule.all()) if invoice.has_schedule else []

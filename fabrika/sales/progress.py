@@ -14,12 +14,19 @@ def order_progress_refresh(*, order_id: int, order: SalesOrder | None = None, li
     if order.status not in (OrderStatus.CONFIRMED, OrderStatus.DONE):
         return order
     lines = lines if lines is not None else list(order.lines.all())
-    complete = bool(lines) and all(
-        line.shipped_quantity >= line.quantity and line.invoiced_quantity >= line.shipped_quantity - line.returned_quantity
-        for line in lines
-    )
-    status = OrderStatus.DONE if complete else OrderStatus.CONFIRMED
+    status = order_progress_status(order, lines)
     if status != order.status:
         order.status = status
         order.save(update_fields=["status", "updated_at"])
     return order
+
+
+def order_progress_status(order: SalesOrder, lines: list[SalesOrderLine]) -> str:
+    """The status the order's lines call for (a batch service writes it with the rest of its rows)."""
+    if order.status not in (OrderStatus.CONFIRMED, OrderStatus.DONE):
+        return order.status
+    complete = bool(lines) and all(
+        line.shipped_quantity >= line.quantity and line.invoiced_quantity >= line.shipped_quantity - line.returned_quantity
+        for line in lines
+    )
+    return OrderStatus.DONE if complete else OrderStatus.CONFIRMED

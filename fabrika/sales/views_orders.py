@@ -158,7 +158,7 @@ ORDER_LIST = ListConfig(
     ),
     bulk_actions=(
         BulkAction("confirm", gettext_lazy("Confirm"), permission="confirm", run=_confirm_selected),
-        BulkAction("ship", gettext_lazy("Ship"), permission="change", model=Shipment, run=_ship_selected,
+        BulkAction("ship", gettext_lazy("Ship"), permission="sales.change_shipment", run=_ship_selected,
                    confirm=gettext_lazy("Post a shipment of everything left on each ticked confirmed order?")),
     ),
 )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from fabrika.core.errors import DomainError, NotFound
 from fabrika.core.permissions import can
 from fabrika.core.ui.cards import CardField, RelatedList, RelatedRow, display, field_labels, record_timeline
-from fabrika.core.ui.lists import Column, Filter, ListConfig
+from fabrika.core.ui.lists import BulkAction, Column, Filter, ListConfig
 from fabrika.core.ui.views import list_view
 from fabrika.parties.models import Counterparty
 
@@ -108,6 +108,14 @@ def _columns(extra: tuple[Column, ...]) -> tuple[Column, ...]:
     )
 
 
+def _invoice_selected(*, actor, ids, value):
+    """The shipment list's bulk "Invoice" (finance makes the invoices: imported when used, as sales does not depend on
+    finance)."""
+    from fabrika.finance.batch_invoices import shipments_invoice_bulk
+
+    return shipments_invoice_bulk(actor=actor, ids=ids, value=value)
+
+
 SHIPMENT_LIST = ListConfig(
     entity=SHIPMENT_ENTITY,
     model=Shipment,
@@ -127,6 +135,15 @@ SHIPMENT_LIST = ListConfig(
         Filter("status", gettext_lazy("Status"), lookup="status", choices=ShipmentStatus.choices),
         Filter("client", gettext_lazy("Client"), lookup="order__counterparty_id", choices=_counterparty_choices(selectors.shipment_queryset_for_user)),
         Filter("period", gettext_lazy("Period"), lookup="date", kind="date_range"),
+    ),
+    bulk_actions=(
+        BulkAction(
+            "invoice",
+            gettext_lazy("Invoice"),
+            permission="finance.add_invoice",
+            run=lambda **kwargs: _invoice_selected(**kwargs),
+            confirm=gettext_lazy("Post one invoice per ticked shipment, dated today? Drafts and shipments already invoiced are skipped."),
+        ),
     ),
 )
 

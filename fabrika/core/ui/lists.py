@@ -79,12 +79,11 @@ class BulkAction:
 
     key: str
     label: Any
-    permission: str  # model action the role must grant: "change", "delete"
+    permission: str  # model action the role must grant: "change", "delete"; or a full permission ("finance.add_invoice")
     run: Callable[..., int | tuple[int, str]]
     value_label: Any = ""
     value_choices: Callable[[Any], Sequence[tuple[str, Any]]] | None = None
     confirm: Any = ""
-    model: type | None = None  # whose `permission` the role must grant, when not the list's own model
 
 
 @dataclass(frozen=True)

@@ -53,10 +53,18 @@ def _next_url(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
+def _allowed(user, config: ListConfig, action) -> bool:
+    """A bulk action's permission: an action on the list's model ("change"), or a full permission on another app's
+    model ("finance.add_invoice") for an action that makes documents there."""
+    if "." in action.permission:
+        return user.is_authenticated and user.has_perm(action.permission)
+    return can(user, config.model, action.permission)
+
+
 def _bulk(request: HttpRequest, config: ListConfig) -> HttpResponse:
     back = _next_url(request, reverse(config.url_name))
     action = bulk_action_for(config, request.POST.get("action", ""))
-    if action is None or not can(request.user, action.model or config.model, action.permission):
+    if action is None or not _allowed(request.user, config, action):
         messages.error(request, _("Choose an action you are allowed to run."))
         return redirect(back)
     raw_ids = [value for value in request.POST.getlist("ids") if value.isdigit()]
@@ -105,7 +113,7 @@ def list_view(
     bulk_actions = [
         {"action": action, "choices": action.value_choices(request.user) if action.value_choices else None}
         for action in config.bulk_actions
-        if can(request.user, action.model or config.model, action.permission)
+        if _allowed(request.user, config, action)
     ]
     sort_links = state.sort_links()
     ctx = {
