@@ -1,14 +1,20 @@
 """W1 order-to-cash: 2,000 products in stock; 1,000 sales orders × 5 lines × SCALE: confirm → reserve → ship →
-invoice → pay, each through the real services (the same ones the UI and the API call).
+invoice → pay, through the real services the UI and the API call (docs/adr/0005-batch-document-services.md).
 
 Preparation (not timed): products, 50 clients, a receipt of every product in batch documents, and the draft orders
 with their lines (priced by the order services, tax 20 % included).
-Steps (one JSON line each, see bench/workloads.py; n = orders):
-- confirm_reserve: sales_order_confirm for every order (credit check, a reservation per line).
-- ship: one shipment per order with every line, posted (an inventory issue: FIFO cost, COGS journal entry).
-- invoice: an invoice from the shipment, posted (receivables / revenue / VAT journal entry, order progress).
-- pay: a bank payment of the invoice total, posted and allocated automatically (journal entry, invoice paid).
-- order_to_cash: the four steps together.
+Steps (one JSON line each, see bench/workloads.py; n = orders), in batches of BATCH orders — the day's work:
+- confirm_reserve: sales_orders_confirm (credit check, a reservation per line) — the order list's *Confirm*.
+- ship: shipments_post_wave, one posted shipment per order with every line (an inventory issue: FIFO cost, COGS
+  journal entry) — the order list's *Ship*.
+- invoice: invoices_post_for_shipments, one posted invoice per shipment (receivables / revenue / VAT journal entry,
+  order progress) — the shipment list's *Invoice*.
+- pay: payments_post_batch, a bank statement with one payment per invoice allocated to it (journal entry, invoice
+  paid, order done) — the bank statement import.
+- order_to_cash: the four steps together; this is the figure of the issue's target (≥ 100 orders/s on SQLite).
+- single_*: another SINGLE_SHARE of orders through the one-document services (a card's buttons), step by step, so
+  neither path regresses unseen.
+The books are checked afterwards: every order done, every invoice paid, the inventory account equal to the stock.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from bench.workloads import WORKLOADS, measure
 
 LINES_PER_ORDER = 5
 RECEIPT_LINES = 500
+BATCH = 50  # orders per batch: a call's orders, a picked wave, a day's invoices, a bank statement
+SINGLE_SHARE = 0.2  # orders that also go one document at a time, measured as the single_* steps
 
 
 def _say(message: str) -> None:
@@ -31,19 +39,18 @@ def _say(message: str) -> None:
 def run(scale: float) -> None:
     from fabrika.catalog.models import Product, Unit
     from fabrika.core.models import CompanySettings, User
-    from fabrika.finance.services_invoices import invoice_create_from_shipments, invoice_post
-    from fabrika.finance.services_payments import payment_create, payment_post
     from fabrika.inventory import selectors as stock_selectors
     from fabrika.inventory import services as stock_services
     from fabrika.inventory.models import StockDocument, StockDocumentLine
     from fabrika.ledger.services import accounts_ensure
     from fabrika.parties.models import Counterparty
-    from fabrika.sales.services_orders import sales_order_add_line, sales_order_confirm, sales_order_create
-    from fabrika.sales.services_shipments import shipment_create, shipment_post
+    from fabrika.sales.services_orders import sales_order_add_line, sales_order_create
 
     random.seed(1)
     products_count = max(20, int(2_000 * scale))
     orders_count = max(10, int(1_000 * scale))
+    single_count = max(10, int(SINGLE_SHARE * orders_count))
+    orders_count += single_count
     CompanySettings.objects.update_or_create(pk=1, defaults={"default_valuation_method": "fifo", "base_currency": "RUB"})
     accounts_ensure()
     actor = User.objects.create_user(username="bench-w1", password="bench-w1-password", is_superuser=True)
@@ -91,28 +98,72 @@ def run(scale: float) -> None:
         orders.append(order.pk)
 
     today = dt.date.today()
-    shipments: list[int] = []
-    invoices: list[tuple[int, int, Decimal]] = []
+    single, batched = orders[:single_count], orders[single_count:]
+    _run_batched(actor, batched, today, policy)
+    _run_single(actor, single, today, policy)
+    _check(orders)
+
+
+def _run_batched(actor, orders: list[int], today: dt.date, policy) -> None:
+    """The day's work in batches of BATCH orders: confirm the orders a call produced, ship the picked wave, invoice
+    what was shipped, post the bank statement that pays it."""
+    from fabrika.finance.batch_invoices import invoices_post_for_shipments
+    from fabrika.finance.batch_payments import payments_post_batch
+    from fabrika.sales.batch_orders import sales_orders_confirm
+    from fabrika.sales.batch_shipments import shipments_post_wave
+
+    batches = [orders[start:start + BATCH] for start in range(0, len(orders), BATCH)]
+    shipments: list[list[int]] = []
+    invoices: list[list] = []
     with measure("W1", "order_to_cash", len(orders)):
         with measure("W1", "confirm_reserve", len(orders)):
+            for batch in batches:
+                sales_orders_confirm(actor=actor, order_ids=batch)
+        with measure("W1", "ship", len(orders)):
+            for batch in batches:
+                shipments.append([shipment.pk for shipment in shipments_post_wave(actor=actor, order_ids=batch, data={"date": today}, policy=policy)])
+        with measure("W1", "invoice", len(orders)):
+            for batch in shipments:
+                invoices.append(invoices_post_for_shipments(actor=actor, shipment_ids=batch, date=today))
+        with measure("W1", "pay", len(orders)):
+            for batch in invoices:
+                payments_post_batch(actor=actor, rows=[
+                    {
+                        "direction": "out", "method": "bank", "date": today, "counterparty": invoice.counterparty_id, "amount": str(invoice.total),
+                        "currency": "RUB", "allocations": [{"invoice_id": invoice.pk, "amount": str(invoice.total)}],
+                    }
+                    for invoice in batch
+                ])
+
+
+def _run_single(actor, orders: list[int], today: dt.date, policy) -> None:
+    """The same four steps one document at a time, through the services the cards and the API call for one document."""
+    from fabrika.finance.services_invoices import invoice_create_from_shipments, invoice_post
+    from fabrika.finance.services_payments import payment_create, payment_post
+    from fabrika.sales.services_orders import sales_order_confirm
+    from fabrika.sales.services_shipments import shipment_create, shipment_post
+
+    shipments: list[int] = []
+    invoices: list[tuple[int, int, Decimal]] = []
+    with measure("W1", "single_order_to_cash", len(orders)):
+        with measure("W1", "single_confirm_reserve", len(orders)):
             for order_id in orders:
                 sales_order_confirm(actor=actor, order_id=order_id)
-        with measure("W1", "ship", len(orders)):
+        with measure("W1", "single_ship", len(orders)):
             for order_id in orders:
                 shipment = shipment_create(actor=actor, order_id=order_id, data={"date": today})
                 shipments.append(shipment_post(actor=actor, shipment_id=shipment.pk, policy=policy).pk)
-        with measure("W1", "invoice", len(orders)):
+        with measure("W1", "single_invoice", len(orders)):
             for shipment_id in shipments:
                 invoice = invoice_create_from_shipments(actor=actor, shipment_ids=[shipment_id], data={"date": today})
                 invoice = invoice_post(actor=actor, invoice_id=invoice.pk)
                 invoices.append((invoice.pk, invoice.counterparty_id, invoice.total))
-        with measure("W1", "pay", len(orders)):
+        with measure("W1", "single_pay", len(orders)):
             for invoice_id, counterparty_id, total in invoices:
                 payment = payment_create(actor=actor, data={
                     "direction": "out", "method": "bank", "date": today, "counterparty": counterparty_id, "amount": str(total), "currency": "RUB",
                 })
                 payment_post(actor=actor, payment_id=payment.pk, allocations=[{"invoice_id": invoice_id, "amount": str(total)}])
-    _check(orders)
 
 
 def _check(orders: list[int]) -> None:
