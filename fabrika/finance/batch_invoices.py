@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fabrika.core import audit, events, numbering
-from fabrika.core.db import column_in, update_many
+from fabrika.core.db import batch_gc, column_in, insert_many, update_many
 from fabrika.core.errors import Conflict, PermissionDenied, ValidationError
 from fabrika.core.models.audit import AuditAction
 from fabrika.core.permissions import can
@@ -136,6 +136,7 @@ def _parse(shipment_ids: Any, date: Any) -> tuple[dict[int, int], dt.date]:
     return wanted, day  # type: ignore[return-value]
 
 
+@batch_gc()
 @transaction.atomic
 def _post(*, actor, shipment_ids: Any, date: Any, skip: bool) -> InvoicedShipments:
     wanted, day = _parse(shipment_ids, date)
@@ -249,7 +250,7 @@ def _post(*, actor, shipment_ids: Any, date: Any, skip: bool) -> InvoicedShipmen
     numbers = numbering.next_numbers(INVOICE_NUMBERING[Direction.OUTGOING], len(planned), on=day)
     for item, number in zip(planned, numbers, strict=True):
         item.invoice.number, item.invoice.status, item.invoice.posted_at = number, DocumentStatus.POSTED, now
-    invoices = Invoice.objects.bulk_create([item.invoice for item in planned])
+    invoices = insert_many([item.invoice for item in planned])
     touched_order_lines: dict[int, SalesOrderLine] = {}
     touched_shipment_lines: list[ShipmentLine] = []
     new_lines: list[InvoiceLine] = []
@@ -262,7 +263,7 @@ def _post(*, actor, shipment_ids: Any, date: Any, skip: bool) -> InvoicedShipmen
             line.shipment_line.invoiced_quantity += line.quantity
             touched_shipment_lines.append(line.shipment_line)
             new_lines.append(line)
-    InvoiceLine.objects.bulk_create(new_lines)
+    insert_many(new_lines)
     update_many([touched_order_lines[pk] for pk in sorted(touched_order_lines)], ["invoiced_quantity"])
     update_many(sorted(touched_shipment_lines, key=lambda line: line.pk), ["invoiced_quantity"])
     journal_post_many(actor=actor, postings=[

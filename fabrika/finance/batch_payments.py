@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fabrika.core import audit, numbering
-from fabrika.core.db import column_in, insert_many, update_many
+from fabrika.core.db import batch_gc, column_in, insert_many, update_many
 from fabrika.core.errors import ValidationError
 from fabrika.core.models.audit import AuditAction
 from fabrika.core.selectors import company_settings
@@ -84,6 +84,7 @@ def payments_check_batch(*, actor, rows: list[dict]) -> list[PlannedRow]:
     return _plan(actor=actor, rows=rows, lock=False)
 
 
+@batch_gc()
 @transaction.atomic
 def payments_post_batch(*, actor, rows: list[dict]) -> list[Payment]:
     """Create and post a payment per row (see the module docstring); refuses the whole batch naming `rows.N.<field>`."""

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from fabrika.core import audit, events
 from fabrika.core.audit import AuditAction
-from fabrika.core.db import column_in, update_many
+from fabrika.core.db import batch_gc, column_in, update_many
 from fabrika.core.errors import DomainError, NotFound, ValidationError
 from fabrika.core.models import User
 from fabrika.crm.models import Deal
@@ -72,6 +72,7 @@ def _named(error: DomainError, *, index: int, order: SalesOrder, field: str) -> 
     return type(error)(f"{lead}: {error.message}", code=error.code, field=prefix + (error.field or field), **values)
 
 
+@batch_gc()
 def sales_orders_confirm(*, actor: User, order_ids: Sequence[int], override_credit_limit: bool = False) -> list[SalesOrder]:
     """Confirm these drafts (sales_order_confirm for each, as if one after another in id order: an order's credit check
     counts the client's orders before it in the batch, and it reserves what they left). Returns the orders, id order."""

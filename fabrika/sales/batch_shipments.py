@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from fabrika.core import audit, events, numbering
 from fabrika.core.audit import AuditAction
-from fabrika.core.db import column_in, insert_many, update_many
+from fabrika.core.db import batch_gc, column_in, insert_many, update_many
 from fabrika.core.errors import DomainError, NotFound, ValidationError
 from fabrika.core.models import User
 from fabrika.inventory import services as inventory
@@ -98,6 +98,7 @@ def _default_reminders(order_ids: list[int]) -> dict[int, int]:
     return found
 
 
+@batch_gc()
 @transaction.atomic
 def shipments_post_wave(
     *, actor: User, order_ids: list[int], data: dict[str, Any] | None = None, policy: StockPolicy | None = None

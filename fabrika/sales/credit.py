@@ -4,7 +4,8 @@
              + the not-yet-invoiced part of the client's other confirmed orders
              + the total of the order being confirmed
 
-Each order counts at its exchange rate; the not-yet-invoiced part of a line is the line's total minus the total of its
+Only a client with a limit is worked out (without one there is nothing to check). Each order counts at its exchange
+rate; the not-yet-invoiced part of a line is the line's total minus the total of its
 invoiced quantity (fabrika/sales/totals.py), so partial invoices never count twice.
 """
 
@@ -24,11 +25,11 @@ from .totals import ZERO, LineTerms, line_amounts, round_money
 
 @dataclass(frozen=True)
 class CreditCheck:
-    limit: Decimal | None
+    limit: Decimal | None  # None: the client has no limit, and the rest is not worked out (zeros; exposure None)
     balance: Decimal  # the ledger balance
     open_orders: Decimal  # other confirmed orders, not yet invoiced
     order_total: Decimal  # this order, in the base currency
-    exposure: Decimal
+    exposure: Decimal | None
 
     @property
     def exceeded(self) -> bool:
@@ -49,8 +50,11 @@ def uninvoiced_total(order: SalesOrder) -> Decimal:
 
 
 def credit_check(*, order: SalesOrder) -> CreditCheck:
-    """The client's exposure if this order were confirmed. Decimal sums in Python (never a SQL SUM)."""
+    """The client's exposure if this order were confirmed. Decimal sums in Python (never a SQL SUM). Without a limit
+    there is nothing to check: no reads (the open orders of a busy client are many)."""
     counterparty = order.counterparty
+    if counterparty.credit_limit is None:
+        return CreditCheck(limit=None, balance=ZERO, open_orders=ZERO, order_total=round_money(order.total * order.exchange_rate), exposure=None)
     balance = counterparty_balance(counterparty_id=counterparty.pk)
     others = (
         SalesOrder.objects.filter(counterparty_id=counterparty.pk, status=OrderStatus.CONFIRMED)
@@ -67,7 +71,7 @@ def credit_checks(orders: list[SalesOrder], lines: dict[int, list[SalesOrderLine
     """credit_check of each order (by id) as if the orders were confirmed one after another in the given order: an
     order's open orders include the earlier orders of the same client in the list (`lines`: each order's lines, for
     their uninvoiced total). Two reads for all the clients: the ledger balances, the other confirmed orders' lines."""
-    client_ids = sorted({order.counterparty_id for order in orders})
+    client_ids = sorted({order.counterparty_id for order in orders if order.counterparty.credit_limit is not None})  # the others need no reads
     balances = dict.fromkeys(client_ids, ZERO)
     for client_id, debit, credit in JournalLine.objects.filter(
         column_in(JournalLine, "counterparty_id", client_ids), account__key__in=SETTLEMENT_KEYS
@@ -94,6 +98,11 @@ def credit_checks(orders: list[SalesOrder], lines: dict[int, list[SalesOrderLine
     checks: dict[int, CreditCheck] = {}
     for order in orders:
         client_id = order.counterparty_id
+        if client_id not in balances:
+            checks[order.pk] = CreditCheck(
+                limit=None, balance=ZERO, open_orders=ZERO, order_total=round_money(order.total * order.exchange_rate), exposure=None,
+            )
+            continue
         balance, others = balances[client_id], open_orders[client_id]
         order_total = round_money(order.total * order.exchange_rate)
         checks[order.pk] = CreditCheck(

@@ -755,7 +755,9 @@ def confirm_ready(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
 def confirm_credit(*, actor: User, order: SalesOrder, check, override_credit_limit: bool) -> dict[str, Any]:
     """The credit limit rule of a confirmation: refused over the limit unless overridden by a user allowed to (then
     recorded on the order). Returns the start of the confirmation's audit changes."""
-    changes: dict[str, Any] = {"status": [order.status, OrderStatus.CONFIRMED], "credit_exposure": str(check.exposure)}
+    changes: dict[str, Any] = {"status": [order.status, OrderStatus.CONFIRMED]}
+    if check.limit is not None:  # the exposure is worked out against a limit only
+        changes["credit_exposure"] = str(check.exposure)
     if check.exceeded:
         if not override_credit_limit:
             raise CreditLimitExceeded(

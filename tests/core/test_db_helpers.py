@@ -104,3 +104,25 @@ def test_insert_many_writes_the_rows_with_their_prepared_values_and_sets_their_k
     stored = {row.pk: row for row in OutboxEvent.objects.filter(event_type__startswith="test.inserted.")}
     assert [(stored[row.pk].event_type, stored[row.pk].payload) for row in rows] == [(f"test.inserted.{index}", {"n": index}) for index in range(3)]
     assert all(stored[row.pk].created_at is not None and not row._state.adding for row in rows)  # auto_now_add filled in
+
+
+def test_batch_gc_pauses_the_collector_until_the_outermost_batch_ends():
+    import gc
+
+    from fabrika.core.db import batch_gc
+
+    assert gc.isenabled()
+    with batch_gc():
+        assert not gc.isenabled()
+        with batch_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer batch still runs
+    assert gc.isenabled()
+
+    @batch_gc()
+    def failing():
+        raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        failing()
+    assert gc.isenabled()  # a refused batch gives the collector back too

@@ -196,3 +196,20 @@ def test_lots_are_reserved_first_expiry_first(make_order, storekeeper, main_loca
     by_lot = {reservation.lot.code: reservation.quantity for reservation in Reservation.objects.filter(reference=order.number)}
     assert by_lot == {"EARLY": D("5"), "LATE": D("2")}
     assert order.lines.get().reserved_quantity == D("7")
+
+
+def test_a_client_without_a_limit_is_not_worked_out(client_party, make_order, chair, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fabrika.core.models import AuditEntry
+    from fabrika.sales.credit import credit_check
+
+    make_order(lines=[(chair, "2", "1500")])  # an open order of the same client: not read
+    order = make_order(lines=[(chair, "1", "1000")], confirm=False)
+    with CaptureQueriesContext(connection) as queries:
+        check = credit_check(order=order)
+    assert (check.limit, check.exposure, check.exceeded, len(queries.captured_queries)) == (None, None, False, 1)  # the client only
+    services.sales_order_confirm(actor=manager, order_id=order.pk)
+    entry = AuditEntry.objects.filter(object_id=str(order.pk), action="post", content_type__model="salesorder").get()
+    assert "credit_exposure" not in entry.changes and entry.changes["status"] == ["draft", "confirmed"]
