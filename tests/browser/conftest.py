@@ -44,3 +44,19 @@ def page(chromium_browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+PASSWORD = "pass-Word-123"
+
+
+def login_as(browser, base: str, username: str):
+    """A new browser context (English) logged in as `username` (whose password is PASSWORD); returns its page."""
+    context = browser.new_context(locale="en-US")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page

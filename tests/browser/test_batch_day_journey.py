@@ -25,19 +25,7 @@ from fabrika.parties.models import Counterparty
 from fabrika.sales.models import OrderStatus, SalesOrder, Shipment, ShipmentStatus
 from fabrika.sales.services_orders import sales_order_add_line, sales_order_create
 
-PASSWORD = "pass-Word-123"
-
-
-def _login(browser, base: str, username: str):
-    context = browser.new_context(locale="en-US")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
+from .conftest import PASSWORD, login_as
 
 
 def _tick_all_and_run(page, url: str, action: str) -> str:
@@ -77,19 +65,19 @@ def test_confirm_ship_invoice_and_pay_a_batch_of_orders(live_server, chromium_br
     base = live_server.url
 
     # the sales manager confirms the three drafts at once
-    page = _login(chromium_browser, base, "ivan")
+    page = login_as(chromium_browser, base, "ivan")
     assert "Confirm: 3 record(s) changed." in _tick_all_and_run(page, f"{base}/sales/orders/", "confirm")
     assert set(SalesOrder.objects.values_list("status", flat=True)) == {OrderStatus.CONFIRMED}
     page.context.close()
 
     # the storekeeper ships the wave
-    page = _login(chromium_browser, base, "sergey")
+    page = login_as(chromium_browser, base, "sergey")
     assert "Ship: 3 record(s) changed." in _tick_all_and_run(page, f"{base}/sales/orders/", "ship")
     assert Shipment.objects.filter(status=ShipmentStatus.POSTED).count() == 3
     page.context.close()
 
     # the accountant invoices the shipments, then posts the bank statement after checking it
-    page = _login(chromium_browser, base, "olga")
+    page = login_as(chromium_browser, base, "olga")
     assert "3 record(s) changed." in _tick_all_and_run(page, f"{base}/sales/shipments/", "invoice")
     invoices = list(Invoice.objects.order_by("total"))
     assert [invoice.total for invoice in invoices] == [Decimal("3000.00"), Decimal("4500.00"), Decimal("6000.00")]

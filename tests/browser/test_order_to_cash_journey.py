@@ -34,19 +34,7 @@ from fabrika.pricing.models import (
 )
 from fabrika.sales.models import SalesOrder, Shipment
 
-PASSWORD = "pass-Word-123"
-
-
-def _login(browser, base: str, username: str):
-    context = browser.new_context(locale="en-US")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return page
+from .conftest import PASSWORD, login_as
 
 
 @pytest.mark.browser
@@ -78,7 +66,7 @@ def test_order_two_shipments_invoice_partial_payment(live_server, chromium_brows
     base = live_server.url
 
     # the sales manager: a new order, a line with a special discount, confirmed
-    page = _login(chromium_browser, base, "ivan")
+    page = login_as(chromium_browser, base, "ivan")
     page.goto(f"{base}/sales/orders/new/")
     page.fill("#field-counterparty .autocomplete-input", "School")
     page.click(".autocomplete-hits button:has-text('School No. 57')")
@@ -100,7 +88,7 @@ def test_order_two_shipments_invoice_partial_payment(live_server, chromium_brows
     page.context.close()
 
     # the storekeeper: two partial shipments, 4 and then the remaining 6
-    page = _login(chromium_browser, base, "sergey")
+    page = login_as(chromium_browser, base, "sergey")
     for quantity in ("4", None):
         page.goto(f"{base}/sales/shipments/new/{order.pk}/")
         if quantity:
@@ -113,7 +101,7 @@ def test_order_two_shipments_invoice_partial_payment(live_server, chromium_brows
     page.context.close()
 
     # the accountant: one invoice of both shipments, a partial payment, the balance and the reconciliation statement
-    page = _login(chromium_browser, base, "olga")
+    page = login_as(chromium_browser, base, "olga")
     page.goto(f"{base}/finance/invoices/from-shipments/{order.pk}/")
     page.click("button.primary[type=submit]")
     page.wait_for_url(re.compile(r"/finance/invoices/\d+/$"))
