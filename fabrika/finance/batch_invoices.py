@@ -2,7 +2,7 @@
 
     invoices_post_for_shipments(actor=, shipment_ids=[...], date=None) -> [Invoice]              # all or nothing
     invoices_post_for_selected_shipments(actor=, shipment_ids=[...], date=None) -> InvoicedShipments  # the list's action
-    shipments_invoice_bulk(actor=, ids=, value=) -> int                                           # BulkAction.run
+    shipments_invoice_bulk(actor=, ids=, value=) -> (int, note)                                   # BulkAction.run
 
 Each shipment gets what `invoice_create_from_shipments(shipment_ids=[id], data={"date": date})` followed by
 `invoice_post` would give it, shipment after shipment in id order: the same lines and money to the kopeck (a part of an
