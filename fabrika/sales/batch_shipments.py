@@ -31,6 +31,7 @@ from fabrika.inventory.models import Location, Reservation, StockDocumentLine
 from fabrika.inventory.posting import stock_documents_post_many
 from fabrika.inventory.selectors import stock_policy
 
+from .batch_orders import MAX_BATCH, clean_order_ids
 from .deals import order_follow_progress
 from .models import SalesOrder, SalesOrderLine, Shipment, ShipmentLine, ShipmentStatus
 from .progress import order_progress_refresh
@@ -50,25 +51,7 @@ from .services_shipments import (
 )
 from .totals import ZERO
 
-MAX_WAVE = 500
-
-
-def _order_ids(errors: dict, value: Any) -> list[int]:
-    if not isinstance(value, list | tuple) or not value:
-        errors.setdefault("order_ids", []).append(_("Choose at least one order"))
-        return []
-    if len(value) > MAX_WAVE:
-        errors.setdefault("order_ids", []).append(_("At most %(limit)d orders at once") % {"limit": MAX_WAVE})
-        return []
-    ids: list[int] = []
-    for index, raw in enumerate(value):
-        if isinstance(raw, bool) or not str(raw).isdigit():
-            errors.setdefault(f"order_ids.{index}", []).append(_("An order id is a whole number"))
-        elif int(raw) in ids:
-            errors.setdefault(f"order_ids.{index}", []).append(_("Order %(id)s is named twice") % {"id": raw})
-        else:
-            ids.append(int(raw))
-    return ids
+MAX_WAVE = MAX_BATCH
 
 
 def _prefixed(errors: dict, prefix: str, error: DomainError) -> None:
@@ -106,8 +89,8 @@ def shipments_post_wave(
     """Ship everything left on each order (see the module docstring); returns the posted shipments in order id order."""
     data = {"date": timezone.localdate(), **(data or {})}
     errors: dict[str, list[str]] = {}
+    ids = clean_order_ids(order_ids)
     header = _header(data, errors=errors, fields=("date", "remind_after_months", "notes"))
-    ids = _order_ids(errors, order_ids)
     if errors:
         raise ValidationError(errors)
     place = {order_id: index for index, order_id in enumerate(ids)}
