@@ -164,7 +164,12 @@ class StockDocument(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_document_type_display()} {self.number or _('(draft)')}"
+        # the label from the choices enum: get_document_type_display() rebuilds the choices dict on every call
+        try:
+            label = DocumentType(self.document_type).label
+        except ValueError:
+            label = self.document_type
+        return f"{label} {self.number or _('(draft)')}"
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse

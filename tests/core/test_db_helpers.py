@@ -126,3 +126,35 @@ def test_batch_gc_pauses_the_collector_until_the_outermost_batch_ends():
     with pytest.raises(RuntimeError):
         failing()
     assert gc.isenabled()  # a refused batch gives the collector back too
+
+
+@pytest.mark.django_db
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime")
+def test_value_preparer_gives_what_the_fields_own_preparation_gives():
+    from django.db import connection, models
+
+    from fabrika.core.db import value_preparer
+    from fabrika.sales.models import SalesOrderLine
+
+    # given every concrete field of a hot model and values of the right type, of a near type, and None
+    samples = [None, 0, 7, 2**40, True, False, "", "text", "12", Decimal("12.50"), Decimal("-0.000001"), Decimal("NaN"),
+               dt.date(2026, 11, 27), dt.datetime(2026, 11, 27, 10, 30, tzinfo=dt.UTC), 1.5, AuditAction.POST]
+    compared = 0
+    for field in SalesOrderLine._meta.concrete_fields + AuditEntry._meta.concrete_fields:
+        prepare = value_preparer(field, connection)
+        for value in samples:
+            # when both prepare the same value
+            try:
+                expected = field.get_db_prep_save(value, connection)
+            except Exception as error:  # noqa: BLE001 — the short-cut must refuse what the field refuses
+                with pytest.raises(type(error)):
+                    prepare(value)
+                continue
+            # then they agree, value and type
+            got = prepare(value)
+            assert (repr(got), type(got)) == (repr(expected), type(expected)), (field.name, value)
+            compared += 1
+    assert compared > 200
+    assert value_preparer(SalesOrderLine._meta.get_field("quantity"), connection) is value_preparer(
+        SalesOrderLine._meta.get_field("quantity"), connection)  # built once per field
+    assert isinstance(SalesOrderLine._meta.get_field("order"), models.ForeignKey)
