@@ -16,8 +16,12 @@ from .models import AuditEntry
 from .models.audit import AuditAction
 from .request_context import current_ip
 
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
 
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:  # the common case first: most values of a snapshot are already plain
+        return value
     if isinstance(value, models.Model):
         return str(value)
     if isinstance(value, decimal.Decimal):
@@ -101,13 +105,22 @@ def record_many(
     *, actor, action: str, entries: Iterable[tuple[models.Model, dict[str, Any]] | tuple[models.Model, dict[str, Any], str]], message: str = ""
 ) -> list[AuditEntry]:
     """One audit row per (target, changes[, message]), written in one statement: for services that create or post many
-    records at once. An entry's own message wins over `message`."""
+    records at once. An entry's own message wins over `message`. The actor, the address and each model's content type
+    are looked up once for all rows."""
     at = timezone.now()
-    rows = [
-        _entry(actor=actor, action=action, target=entry[0], changes=entry[1], message=entry[2] if len(entry) > 2 else message,
-               actor_name=None, at=at)
-        for entry in entries
-    ]
+    user = actor if getattr(actor, "pk", None) else None
+    actor_id, actor_name, ip_address = (user.pk if user else None), (user.get_username() if user else "")[:150], current_ip.get()
+    content_types: dict[type, int] = {}
+    rows = []
+    for target, changes, *own in entries:
+        content_type_id = content_types.get(type(target))
+        if content_type_id is None:
+            content_type_id = content_types[type(target)] = ContentType.objects.get_for_model(target, for_concrete_model=False).pk
+        rows.append(AuditEntry(
+            at=at, actor_id=actor_id, actor_name=actor_name, ip_address=ip_address, action=action, changes=_plain(changes or {}),
+            message=(own[0] if own else message)[:500], content_type_id=content_type_id, object_id=str(target.pk),
+            object_repr=str(target)[:300],
+        ))
     return insert_many(rows)
 
 

@@ -89,6 +89,13 @@ def value_preparer(field: models.Field, db) -> Callable[[Any], Any]:
 
         def preparer(value):
             return adapt_date(value) if type(value) is dt.date else value if value is None else slow(value)
+    elif internal == "DateTimeField" and db.vendor == "sqlite" and db.timezone_name == "UTC":
+        def preparer(value):  # Django's SQLite adapter: made naive in UTC, as text; a UTC value needs no conversion
+            if value is None:
+                return None
+            if type(value) is dt.datetime and value.tzinfo is dt.UTC:
+                return str(value.replace(tzinfo=None))
+            return slow(value)
     elif internal == "DateTimeField":
         adapt_datetime = ops.adapt_datetimefield_value
 

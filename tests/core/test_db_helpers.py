@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
@@ -138,7 +139,8 @@ def test_value_preparer_gives_what_the_fields_own_preparation_gives():
 
     # given every concrete field of a hot model and values of the right type, of a near type, and None
     samples = [None, 0, 7, 2**40, True, False, "", "text", "12", Decimal("12.50"), Decimal("-0.000001"), Decimal("NaN"),
-               dt.date(2026, 11, 27), dt.datetime(2026, 11, 27, 10, 30, tzinfo=dt.UTC), 1.5, AuditAction.POST]
+               dt.date(2026, 11, 27), dt.datetime(2026, 11, 27, 10, 30, tzinfo=dt.UTC), dt.datetime(2026, 11, 27, 10, 30, 0, 123456, tzinfo=dt.UTC),
+               dt.datetime(2026, 11, 27, 10, 30, tzinfo=ZoneInfo("Europe/Moscow")), 1.5, AuditAction.POST]
     compared = 0
     for field in SalesOrderLine._meta.concrete_fields + AuditEntry._meta.concrete_fields:
         prepare = value_preparer(field, connection)
