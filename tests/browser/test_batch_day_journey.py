@@ -29,11 +29,24 @@ from .conftest import PASSWORD, login_as
 
 
 def _tick_all_and_run(page, url: str, action: str) -> str:
+    """Tick every row, choose the bulk action and run it; an action that asks first (BulkAction.confirm) is agreed to,
+    and its question is checked to have been asked."""
     page.goto(url)
     page.check("input[data-check-all=ids]")
     page.select_option("select[name=action]", action)
+    question = page.get_attribute(f"select[name=action] option[value={action}]", "data-confirm")
+    assert bool(question) == (action in {"ship", "invoice"})  # the actions that post documents ask first
+    asked: list[str] = []
+
+    def agree(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    if question:
+        page.once("dialog", agree)
     page.click("#bulk-form button[type=submit]")
     page.wait_for_load_state("networkidle")
+    assert asked == ([question] if question else [])
     return page.content()
 
 

@@ -284,6 +284,7 @@ def test_bulk_confirm_and_ship_on_the_order_list(web_client, manager, storekeepe
     assert 'value="confirm"' in listed and 'value="ship"' not in listed  # a manager confirms, the storekeeper ships
     listed = keeper.get(url).content.decode()
     assert 'value="confirm"' not in listed and 'value="ship"' in listed
+    assert 'value="ship" data-confirm="Post a shipment of everything left on each ticked confirmed order?"' in listed  # asked first
     # a confirmed order among the ticked ones is left alone and named; the drafts are confirmed in one batch
     response = web.post(url, {"action": "confirm", "ids": [draft.pk, other.pk, done.pk]}, follow=True)
     page = response.content.decode()

@@ -13,6 +13,15 @@ document.addEventListener("change", (event) => {
   table.querySelectorAll(`input[type=checkbox][name="${box.dataset.checkAll}"]`).forEach((row) => { row.checked = box.checked; });
 });
 
+// A bulk action with a question (BulkAction.confirm, the option's data-confirm) asks it before the list's form posts.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.id !== "bulk-form") return;
+  const option = form.querySelector("select[name=action]")?.selectedOptions[0];
+  const question = option ? option.dataset.confirm : "";
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+
 // Close the global search dropdown with Escape or a click elsewhere.
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") document.querySelectorAll(".search-dropdown").forEach((el) => { el.innerHTML = ""; });
