@@ -113,14 +113,16 @@ def record_many(
     content_types: dict[type, int] = {}
     rows = []
     for target, changes, *own in entries:
-        content_type_id = content_types.get(type(target))
-        if content_type_id is None:
-            content_type_id = content_types[type(target)] = ContentType.objects.get_for_model(target, for_concrete_model=False).pk
-        rows.append(AuditEntry(
+        entry = AuditEntry(
             at=at, actor_id=actor_id, actor_name=actor_name, ip_address=ip_address, action=action, changes=_plain(changes or {}),
-            message=(own[0] if own else message)[:500], content_type_id=content_type_id, object_id=str(target.pk),
-            object_repr=str(target)[:300],
-        ))
+            message=(own[0] if own else message)[:500],
+        )
+        if target is not None:
+            content_type_id = content_types.get(type(target))
+            if content_type_id is None:
+                content_type_id = content_types[type(target)] = ContentType.objects.get_for_model(target, for_concrete_model=False).pk
+            entry.content_type_id, entry.object_id, entry.object_repr = content_type_id, str(target.pk), str(target)[:300]
+        rows.append(entry)
     return insert_many(rows)
 
 

@@ -35,7 +35,6 @@ _INTEGER_TYPES = {
     "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField",
 }
 _TEXT_TYPES = {"CharField", "TextField", "SlugField", "EmailField"}
-_preparers_cache: dict[tuple[str, models.Field], Callable[[Any], Any]] = {}
 
 
 def value_preparer(field: models.Field, db) -> Callable[[Any], Any]:
@@ -43,11 +42,14 @@ def value_preparer(field: models.Field, db) -> Callable[[Any], Any]:
     common cases short-cut: an int for an integer column or key, a str (or a choices enum) for a text column, a bool,
     a finite Decimal or an int for a decimal column, a date, an aware datetime, None where the field writes None for
     it. Django's own chain (promise check, to_python, isinstance tests, the backend's adapter) costs about 1 µs a
-    value, most of the insert on the batch services' paths; a short-cut value goes straight to the backend's adapter, or as it is where that adapter is the identity.
-    Anything else (expressions, strings for numbers, naive datetimes, JSON, a project's own field classes) takes the
-    field's own path, so the result is always what Django would write (tests/core/test_db_helpers.py compares them)."""
-    key = (db.alias, field)
-    cached = _preparers_cache.get(key)
+    value, most of the insert on the batch services' paths; a short-cut value goes straight to the backend's adapter,
+    or as it is where that adapter returns it unchanged. Anything else (expressions, strings for numbers, naive
+    datetimes, JSON, a project's own field classes) takes the field's own path, so the result is always what Django
+    would write (tests/core/test_db_helpers.py compares them). Built once per field and connection (its time zone
+    included)."""
+    cache = db.__dict__.setdefault("_fabrika_value_preparers", {})  # the connection's own: its ops, its time zone
+    key = (field, db.timezone_name)
+    cached = cache.get(key)
     if cached is not None:
         return cached
 
@@ -103,7 +105,7 @@ def value_preparer(field: models.Field, db) -> Callable[[Any], Any]:
             if value is None:
                 return None
             return adapt_datetime(value) if type(value) is dt.datetime and value.utcoffset() is not None else slow(value)
-    _preparers_cache[key] = preparer
+    cache[key] = preparer
     return preparer
 
 
