@@ -223,20 +223,20 @@ def _candidates(invoices: dict[int, Invoice]) -> dict[tuple[int, str, str], list
 
 
 class _BaseLeft:
-    """services_payments._invoice_base_left from rows read once (only foreign-currency invoices need them) plus the
+    """services_payments.invoice_base_left_now from rows read once (only foreign-currency invoices need them) plus the
     allocations the batch has planned so far."""
 
     def __init__(self, invoices: dict[int, Invoice]):
         self.settled: dict[int, list[Decimal]] = defaultdict(list)
-        self.notes: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
+        self.notes: dict[int, list[tuple[Decimal | None, Decimal, Decimal]]] = defaultdict(list)
         self.loaded = False
         self.foreign = sorted(pk for pk, invoice in invoices.items() if invoice.exchange_rate != 1)
 
     def _load(self) -> None:
         self.loaded = True
         notes = CreditNote.objects.filter(column_in(CreditNote, "invoice_id", self.foreign), status=DocumentStatus.POSTED)
-        for invoice_id, total, rate in notes.values_list("invoice_id", "total", "exchange_rate"):
-            self.notes[invoice_id].append((total, rate))
+        for invoice_id, base_total, total, rate in notes.values_list("invoice_id", "base_total", "total", "exchange_rate"):
+            self.notes[invoice_id].append((base_total, total, rate))
         active = PaymentAllocation.objects.filter(column_in(PaymentAllocation, "invoice_id", self.foreign), is_active=True)
         for invoice_id, settled in active.values_list("invoice_id", "settled_base"):
             self.settled[invoice_id].append(settled)

@@ -167,6 +167,13 @@ def _base_total(rows) -> Decimal:
     return sum((money(amount * rate) for amount, rate in rows), ZERO)
 
 
+def _notes_base_total(notes) -> Decimal:
+    """Posted credit notes in the base currency: each as it was posted (the note that closed its invoice took what was
+    left of the invoice's base total)."""
+    return sum((base_total if base_total is not None else money(total * rate)
+                for base_total, total, rate in notes.values_list("base_total", "total", "exchange_rate")), ZERO)
+
+
 def documents_balance(*, counterparty_id: int) -> DocumentsBalance:
     """The balance computed from the posted documents (cancelled ones excluded), per side."""
     invoices = Invoice.objects.filter(counterparty_id=counterparty_id, status=DocumentStatus.POSTED)
@@ -176,10 +183,10 @@ def documents_balance(*, counterparty_id: int) -> DocumentsBalance:
     return DocumentsBalance(
         invoices_out=_base_total(invoices.filter(direction=out).values_list("total", "exchange_rate")),
         payments_received=_base_total(payments.filter(direction=out).values_list("amount", "exchange_rate")),
-        credit_notes_out=_base_total(credit_notes.filter(invoice__direction=out).values_list("total", "exchange_rate")),
+        credit_notes_out=_notes_base_total(credit_notes.filter(invoice__direction=out)),
         invoices_in=_base_total(invoices.filter(direction=incoming).values_list("total", "exchange_rate")),
         payments_made=_base_total(payments.filter(direction=incoming).values_list("amount", "exchange_rate")),
-        credit_notes_in=_base_total(credit_notes.filter(invoice__direction=incoming).values_list("total", "exchange_rate")),
+        credit_notes_in=_notes_base_total(credit_notes.filter(invoice__direction=incoming)),
         exchange_differences=sum(PaymentAllocation.objects.filter(payment__counterparty_id=counterparty_id, is_active=True)
                                  .exclude(exchange_difference=0).values_list("exchange_difference", flat=True), ZERO),
     )

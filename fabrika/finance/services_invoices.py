@@ -1042,7 +1042,8 @@ def credit_note_create_from_return(*, actor, sales_return_id: int, date: Any = N
 
 def _note_entry_lines(note: CreditNote, invoice: Invoice) -> list[EntryLine]:
     rate = note.exchange_rate
-    total, tax = _base(note.total, rate), _base(note.tax_total, rate)
+    total = note.base_total if note.base_total is not None else _base(note.total, rate)
+    tax = _base(note.tax_total, rate)
     party = note.counterparty_id
     if invoice.direction == Direction.OUTGOING:
         return [
@@ -1059,6 +1060,22 @@ def _note_entry_lines(note: CreditNote, invoice: Invoice) -> list[EntryLine]:
         EntryLine(accounts.OTHER_EXPENSES, credit=total - tax - goods_base),
         EntryLine(accounts.VAT_INPUT, credit=tax),
     ]
+
+
+def _note_takes_what_is_left(note: CreditNote, invoice_id: int) -> None:
+    """After a credit note and the trim of its invoice's payments: when the invoice has nothing open in its currency,
+    the note is what closed it (an allocation that closes an invoice takes what is left of its base itself), so the
+    note's base total takes the kopecks of rounding left on the invoice's base total and the invoice's receivable or
+    payable ends at exactly zero. Before the note's journal entry is posted."""
+    from .services_payments import invoice_base_left_now  # payments build on invoices: imported when used
+
+    invoice = Invoice.objects.get(pk=invoice_id)
+    if invoice.exchange_rate == 1 or invoice.open_amount != 0:
+        return
+    left = invoice_base_left_now(invoice)
+    if left:
+        note.base_total += left
+        note.save(update_fields=["base_total"])
 
 
 def _lock_note(credit_note_id: int) -> CreditNote:
@@ -1082,14 +1099,16 @@ def credit_note_post(*, actor, credit_note_id: int) -> CreditNote:
     note.number = numbering.next_number(CREDIT_NOTE_NUMBERING, on=note.date)
     note.status = DocumentStatus.POSTED
     note.posted_at = timezone.now()
+    note.base_total = _base(note.total, note.exchange_rate)
     note.save()
     invoice.credited_amount += note.total
     invoice.save(update_fields=["credited_amount", "updated_at"])
-    journal_post(actor=actor, date=note.date, source=Source.of(note), lines=_note_entry_lines(note, invoice),
-                 memo=_("Credit note %(number)s to invoice %(invoice)s") % {"number": note.number, "invoice": invoice.number})
     from .services_payments import invoice_allocations_trim  # payments build on invoices: imported when used
 
     invoice_allocations_trim(actor=actor, invoice_id=invoice.pk, date=note.date)  # an over-paid invoice's excess becomes an advance
+    _note_takes_what_is_left(note, invoice.pk)
+    journal_post(actor=actor, date=note.date, source=Source.of(note), lines=_note_entry_lines(note, invoice),
+                 memo=_("Credit note %(number)s to invoice %(invoice)s") % {"number": note.number, "invoice": invoice.number})
     audit.record(actor=actor, action=AuditAction.POST, target=note, message=_("Posted as %(number)s, total %(total)s") % {
         "number": note.number, "total": note.total})
     events.record_event("finance.credit_note.posted", target=note, payload={"number": note.number, "invoice": invoice.number, "total": str(note.total)})

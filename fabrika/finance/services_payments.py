@@ -324,21 +324,27 @@ def _paid_base(payment: Payment, allocation: PaymentAllocation) -> Decimal:
     return allocation.settled_base - allocation.exchange_difference
 
 
-def _invoice_base_left(invoice: Invoice) -> Decimal:
-    """What is left of the invoice's base total: less its posted credit notes (at their own rate) and its active
+def invoice_base_left_now(invoice: Invoice) -> Decimal:
+    """What is left of the invoice's base total: less its posted credit notes' base totals and its active
     allocations' settled amounts."""
-    notes = CreditNote.objects.filter(invoice_id=invoice.pk, status=DocumentStatus.POSTED).values_list("total", "exchange_rate")
+    notes = CreditNote.objects.filter(invoice_id=invoice.pk, status=DocumentStatus.POSTED).values_list("base_total", "total", "exchange_rate")
     active = PaymentAllocation.objects.filter(invoice_id=invoice.pk, is_active=True).values_list("settled_base", flat=True)
     return invoice_base_left(invoice, notes=notes, settled=active)
 
 
+def note_base(base_total: Decimal | None, total: Decimal, rate: Decimal) -> Decimal:
+    """A posted credit note's base total (a note posted before it was stored: total × rate)."""
+    return base_total if base_total is not None else base_amount(total, rate)
+
+
 def invoice_base_left(invoice: Invoice, *, notes, settled) -> Decimal:
-    """`_invoice_base_left` from given rows: notes as (total, exchange_rate), settled as the active allocations' amounts."""
-    return (base_amount(invoice.total, invoice.exchange_rate) - sum((base_amount(total, rate) for total, rate in notes), ZERO)
+    """`invoice_base_left_now` from given rows: notes as (base_total, total, exchange_rate), settled as the active
+    allocations' amounts."""
+    return (base_amount(invoice.total, invoice.exchange_rate) - sum((note_base(*note) for note in notes), ZERO)
             - sum(settled, ZERO))
 
 
-def _settled_base(invoice: Invoice, amount: Decimal, *, base_left=_invoice_base_left) -> Decimal:
+def _settled_base(invoice: Invoice, amount: Decimal, *, base_left=invoice_base_left_now) -> Decimal:
     """What allocating `amount` settles of the invoice's base amount; before the amount is applied, under the locks.
     `base_left(invoice)` gives what is left of its base total (a batch computes it from rows it read once)."""
     if invoice.exchange_rate == 1:
@@ -538,7 +544,7 @@ def auto_plan(payment: Payment, candidates: list[Invoice]) -> list[tuple[Invoice
     return plan
 
 
-def posting_allocations(*, actor, payment: Payment, plan: list[tuple[Invoice, Decimal]], base_left=_invoice_base_left) -> list[PaymentAllocation]:
+def posting_allocations(*, actor, payment: Payment, plan: list[tuple[Invoice, Decimal]], base_left=invoice_base_left_now) -> list[PaymentAllocation]:
     """The allocations of a draft being posted (not saved): each settles its part of the invoice's base amount, the
     last one that uses up the payment takes what is left of the payment's base total. Before any amount is applied."""
     rows = []

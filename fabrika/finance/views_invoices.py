@@ -674,6 +674,10 @@ def credit_note_detail(request, pk: int):
         CardField(_("Total"), money(note.total)),
         CardField(_("Author"), str(note.author)),
     ]
+    if note.exchange_rate != 1:  # a foreign-currency note: its rate and, once posted, what it came to in the base currency
+        fields.insert(-1, CardField(_("Currency"), f"{note.currency} × {quantity(note.exchange_rate)}"))
+        if note.base_total is not None:
+            fields.insert(-1, CardField(_("Total in the base currency"), money(note.base_total)))
     lines = RelatedList(
         title=_("Lines"),
         headers=[_("Description"), _("Quantity"), _("Price"), _("Tax rate, %"), _("Net"), _("Tax"), _("Total")],

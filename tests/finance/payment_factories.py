@@ -55,23 +55,34 @@ def posted_invoice(
     return invoice
 
 
-def posted_credit_note(*, invoice: Invoice, actor, total, date: dt.date) -> CreditNote:
+def posted_credit_note(*, invoice: Invoice, actor, total, date: dt.date, trim: bool = False) -> CreditNote:
+    """A posted credit note as credit_note_post leaves it: with `trim`, the invoice's payments over what is left of it
+    become advances again; the note that then leaves a foreign-currency invoice nothing open takes what is left of
+    the invoice's base total (its rounding), so the closed invoice is settled to the kopeck."""
+    from fabrika.finance.services_payments import invoice_allocations_trim, invoice_base_left_now
+
     amount = D(str(total))
     net, tax = _split(amount)
     _counter["credit"] += 1
     note = CreditNote.objects.create(
         number=f"CN-{_counter['credit']:05d}-{CreditNote.objects.count() + 1}", status=DocumentStatus.POSTED, date=date, invoice=invoice,
         counterparty=invoice.counterparty, currency=invoice.currency, exchange_rate=invoice.exchange_rate, net_total=net, tax_total=tax,
-        total=amount, author=actor,
+        total=amount, base_total=_base(amount, invoice.exchange_rate), author=actor,
     )
+    invoice.credited_amount += amount
+    invoice.save(update_fields=["credited_amount"])
+    if trim:
+        invoice_allocations_trim(actor=actor, invoice_id=invoice.pk, date=date)
+    invoice.refresh_from_db()
+    if invoice.exchange_rate != 1 and invoice.open_amount == 0:
+        note.base_total += invoice_base_left_now(invoice)
+        note.save(update_fields=["base_total"])
     party = invoice.counterparty_id
-    total, tax = _base(amount, invoice.exchange_rate), _base(tax, invoice.exchange_rate)
+    total, tax = note.base_total, _base(tax, invoice.exchange_rate)
     net = total - tax
     if invoice.direction == Direction.OUTGOING:
         lines = [EntryLine("revenue", debit=net, counterparty_id=party), EntryLine("vat_output", debit=tax), EntryLine("receivables", credit=total, counterparty_id=party)]
     else:
         lines = [EntryLine("payables", debit=total, counterparty_id=party), EntryLine("grni", credit=net), EntryLine("vat_input", credit=tax)]
     journal_post(actor=actor, date=date, source=Source.of(note), lines=lines)
-    invoice.credited_amount += amount
-    invoice.save(update_fields=["credited_amount"])
     return note

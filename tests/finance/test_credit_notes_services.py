@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from fabrika.core.errors import Conflict, ValidationError
 from fabrika.finance import services_invoices as services
@@ -118,3 +119,41 @@ def test_incoming_credit_note_mirrors_on_payables(supplier, chair, accountant):
         ("other_expenses", D("0"), D("500.00"), None),
         ("vat_input", D("0"), D("1300.00"), None),
     ])
+
+
+def test_a_credit_note_that_closes_a_foreign_currency_invoice_settles_it_to_the_kopeck(client_party, accountant, web_client):
+    from fabrika.core.models import Currency, ExchangeRate
+    from fabrika.finance import services_payments
+    from fabrika.finance.selectors_settlements import documents_balance
+    from fabrika.finance.views_invoices import money
+    from fabrika.ledger.selectors import counterparty_balance
+
+    # given an invoice of 3 × 33.03 EUR at 90.123456: 99.09 EUR, 8930.33 in the base currency (8930.3334… rounded)
+    euro = Currency.objects.get_or_create(code="EUR", defaults={"name": "Euro"})[0]
+    ExchangeRate.objects.create(currency=euro, date=INVOICE_DAY, rate=D("90.123456"))
+    invoice = services.invoice_post(actor=accountant, invoice_id=services.invoice_create(actor=accountant, data={
+        "direction": "out", "counterparty": client_party.pk, "date": INVOICE_DAY, "currency": "EUR", "prices_include_tax": False,
+        "lines": [{"description": "Service visit", "quantity": "3", "price": "33.03", "tax_rate": "0"}],
+    }).pk)
+    assert ("receivables", D("8930.33"), D("0"), client_party.pk) in journal_lines(invoice)
+    # and one visit paid at the same rate: 33.03 EUR settles 2976.78 (2976.7777…)
+    payment = services_payments.payment_create(actor=accountant, data={
+        "direction": "out", "method": "bank", "date": INVOICE_DAY, "counterparty": client_party.pk, "amount": "33.03", "currency": "EUR",
+        "exchange_rate": "90.123456",
+    })
+    services_payments.payment_post(actor=accountant, payment_id=payment.pk, allocations=[{"invoice_id": invoice.pk, "amount": "33.03"}])
+    # when the other two visits are credited: 66.06 EUR is 5953.56 alone (5953.5555…), one kopeck more than is left
+    visits = invoice.lines.get()
+    note = services.credit_note_post(actor=accountant, credit_note_id=services.credit_note_create_from_invoice(
+        actor=accountant, invoice_id=invoice.pk, lines=[{"invoice_line_id": visits.pk, "quantity": "2"}], date=INVOICE_DAY).pk)
+    # then the note takes what is left of the invoice's base, 8930.33 − 2976.78 = 5953.55, and nothing stays owed
+    assert (note.total, note.base_total) == (D("66.06"), D("5953.55"))
+    assert ("receivables", D("0"), D("5953.55"), client_party.pk) in journal_lines(note)
+    invoice.refresh_from_db()
+    assert invoice.open_amount == 0
+    assert counterparty_balance(counterparty_id=client_party.pk) == documents_balance(counterparty_id=client_party.pk).balance == 0
+    card = web_client(accountant).get(reverse("finance:credit_note_detail", args=[note.pk])).content.decode()
+    assert "<dt>Currency</dt><dd>EUR × 90.123456</dd>" in card and f"<dt>Total in the base currency</dt><dd>{money(D('5953.55'))}</dd>" in card
+    # cancelling the note gives the kopeck back with the rest: the invoice owes 66.06 EUR = 5953.55 again
+    services.credit_note_cancel(actor=accountant, credit_note_id=note.pk, on=INVOICE_DAY)
+    assert counterparty_balance(counterparty_id=client_party.pk) == documents_balance(counterparty_id=client_party.pk).balance == D("5953.55")

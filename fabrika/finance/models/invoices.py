@@ -170,6 +170,9 @@ class CreditNote(models.Model):
     net_total = models.DecimalField(_("net"), default=0, **MONEY)
     tax_total = models.DecimalField(_("tax"), default=0, **MONEY)
     total = models.DecimalField(_("total"), default=0, **MONEY)
+    # set when posted: total × rate, except the note that leaves its invoice nothing open, which takes what is left of
+    # the invoice's base total (services_invoices.credit_note_post), so a closed invoice is settled to the kopeck
+    base_total = models.DecimalField(_("total in the base currency"), null=True, blank=True, **MONEY)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+")
     posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
