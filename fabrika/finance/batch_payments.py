@@ -228,15 +228,15 @@ class _BaseLeft:
 
     def __init__(self, invoices: dict[int, Invoice]):
         self.settled: dict[int, list[Decimal]] = defaultdict(list)
-        self.notes: dict[int, list[tuple[Decimal | None, Decimal, Decimal]]] = defaultdict(list)
+        self.notes: dict[int, list[Decimal]] = defaultdict(list)
         self.loaded = False
         self.foreign = sorted(pk for pk, invoice in invoices.items() if invoice.exchange_rate != 1)
 
     def _load(self) -> None:
         self.loaded = True
         notes = CreditNote.objects.filter(column_in(CreditNote, "invoice_id", self.foreign), status=DocumentStatus.POSTED)
-        for invoice_id, base_total, total, rate in notes.values_list("invoice_id", "base_total", "total", "exchange_rate"):
-            self.notes[invoice_id].append((base_total, total, rate))
+        for invoice_id, base_total in notes.values_list("invoice_id", "base_total"):
+            self.notes[invoice_id].append(base_total)
         active = PaymentAllocation.objects.filter(column_in(PaymentAllocation, "invoice_id", self.foreign), is_active=True)
         for invoice_id, settled in active.values_list("invoice_id", "settled_base"):
             self.settled[invoice_id].append(settled)

@@ -170,8 +170,7 @@ def _base_total(rows) -> Decimal:
 def _notes_base_total(notes) -> Decimal:
     """Posted credit notes in the base currency: each as it was posted (the note that closed its invoice took what was
     left of the invoice's base total)."""
-    return sum((base_total if base_total is not None else money(total * rate)
-                for base_total, total, rate in notes.values_list("base_total", "total", "exchange_rate")), ZERO)
+    return sum(notes.values_list("base_total", flat=True), ZERO)
 
 
 def documents_balance(*, counterparty_id: int) -> DocumentsBalance:

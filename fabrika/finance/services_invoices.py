@@ -1042,7 +1042,7 @@ def credit_note_create_from_return(*, actor, sales_return_id: int, date: Any = N
 
 def _note_entry_lines(note: CreditNote, invoice: Invoice) -> list[EntryLine]:
     rate = note.exchange_rate
-    total = note.base_total if note.base_total is not None else _base(note.total, rate)
+    total = note.base_total  # set when posted (credit_note_post)
     tax = _base(note.tax_total, rate)
     party = note.counterparty_id
     if invoice.direction == Direction.OUTGOING:

@@ -327,21 +327,15 @@ def _paid_base(payment: Payment, allocation: PaymentAllocation) -> Decimal:
 def invoice_base_left_now(invoice: Invoice) -> Decimal:
     """What is left of the invoice's base total: less its posted credit notes' base totals and its active
     allocations' settled amounts."""
-    notes = CreditNote.objects.filter(invoice_id=invoice.pk, status=DocumentStatus.POSTED).values_list("base_total", "total", "exchange_rate")
+    notes = CreditNote.objects.filter(invoice_id=invoice.pk, status=DocumentStatus.POSTED).values_list("base_total", flat=True)
     active = PaymentAllocation.objects.filter(invoice_id=invoice.pk, is_active=True).values_list("settled_base", flat=True)
     return invoice_base_left(invoice, notes=notes, settled=active)
 
 
-def note_base(base_total: Decimal | None, total: Decimal, rate: Decimal) -> Decimal:
-    """A posted credit note's base total (a note posted before it was stored: total × rate)."""
-    return base_total if base_total is not None else base_amount(total, rate)
-
-
 def invoice_base_left(invoice: Invoice, *, notes, settled) -> Decimal:
-    """`invoice_base_left_now` from given rows: notes as (base_total, total, exchange_rate), settled as the active
-    allocations' amounts."""
-    return (base_amount(invoice.total, invoice.exchange_rate) - sum((note_base(*note) for note in notes), ZERO)
-            - sum(settled, ZERO))
+    """`invoice_base_left_now` from given rows: the posted credit notes' base totals, the active allocations' settled
+    amounts."""
+    return base_amount(invoice.total, invoice.exchange_rate) - sum(notes, ZERO) - sum(settled, ZERO)
 
 
 def _settled_base(invoice: Invoice, amount: Decimal, *, base_left=invoice_base_left_now) -> Decimal:
